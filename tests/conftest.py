@@ -1,0 +1,89 @@
+"""Shared fixtures: small videos generated with ffmpeg, with exact ground truth.
+
+Everything is generated once per test session into a temp folder (a few seconds).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vidscan.synth import Event, GroundTruth, Program, Shot, Transition, render
+
+DATA = Path(__file__).parent / "data"
+
+
+def ffprobe() -> str:
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        pytest.skip("ffprobe is not installed (apt-get install ffmpeg)")
+    return exe
+
+
+def ffmpeg() -> str:
+    from vidscan.ffmpeg_bin import ffmpeg_exe
+
+    return ffmpeg_exe()
+
+
+def run_ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+def shots_program() -> Program:
+    """Cuts, a dissolve and a dip to black; a flash, a fast pan and a sweeping object
+    inside shots (none of which is a boundary)."""
+    shots = [
+        Shot("studio", 60, seed=1),
+        Shot("field", 70, seed=2, events=[Event("flash", 30, 2)]),
+        Shot("photo", 75, seed=3, params={"name": "astronaut", "pan": 0.35}),
+        Shot("bars", 50, seed=4),
+        Shot("gradients", 60, seed=5, events=[Event("sweep", 20, 12)]),
+        Shot("ad", 45, seed=6),
+        Shot("mandelbrot", 60, seed=7),
+        Shot("testsrc", 50, seed=8),
+    ]
+    transitions = [
+        Transition("cut"),
+        Transition("cut"),
+        Transition("dissolve", 16),
+        Transition("cut"),
+        Transition("fadeblack", 18),
+        Transition("cut"),
+        Transition("cut"),
+    ]
+    return Program(shots, transitions, width=320, height=180, fps=25)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def shots_video(media) -> tuple[Path, GroundTruth]:
+    """An H.264 file with B-frames (x264 default GOP) and known boundaries."""
+    path = media / "shots.mp4"
+    truth = render(shots_program(), path, bframes=3)
+    return path, truth
+
+
+@pytest.fixture(scope="session")
+def editlist_video(media, shots_video) -> Path:
+    """An MP4 with an edit list: a stream copy starting between keyframes."""
+    src, _ = shots_video
+    path = media / "editlist.mp4"
+    run_ffmpeg("-ss", "1.37", "-i", str(src), "-c", "copy", "-t", "8", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_model() -> str:
+    """Register a 3 M-parameter open_clip architecture (random weights) for plumbing tests."""
+    import open_clip
+
+    open_clip.add_model_config(str(DATA / "vidscan-tiny-clip.json"))
+    return "vidscan-tiny-clip"

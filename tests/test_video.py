@@ -1,0 +1,141 @@
+"""Video sources: exact frame indices and timestamps, sampling, rotation, backends."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from tests.conftest import ffprobe, run_ffmpeg
+from vidscan.errors import InputError, UsageError
+from vidscan.video import Sampling, open_video, probe
+
+
+def ffprobe_times(path) -> np.ndarray:
+    """Presentation times of every frame ffmpeg shows, relative to the stream start."""
+    out = subprocess.run(
+        [ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp_time",
+         "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    start = subprocess.run(
+        [ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=start_time", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    values = [t.strip(",") for t in out]
+    return np.array([float(t) for t in values if t and t != "N/A"]) - float(start.strip(",") or 0)
+
+
+def decode_all(path, sampling=Sampling.all_frames(), backend="pyav", size=(64, 36)):
+    with open_video(path, backend) as source:
+        batches = list(source.batches(sampling, size=size, batch_size=16))
+        stats = source.stats
+    frames = np.concatenate([b.frames for b in batches])
+    return frames, np.concatenate([b.indices for b in batches]), np.concatenate([b.times for b in batches]), stats
+
+
+@pytest.mark.parametrize("fixture", ["shots_video", "editlist_video"])
+def test_indices_and_times_match_ffprobe(request, fixture):
+    value = request.getfixturevalue(fixture)
+    path = value[0] if isinstance(value, tuple) else value
+    expected = ffprobe_times(path)
+    _, indices, times, stats = decode_all(path)
+    assert stats.frames_decoded == len(expected)
+    np.testing.assert_array_equal(indices, np.arange(len(expected)))
+    np.testing.assert_allclose(times, expected, atol=1e-6)
+
+
+def test_editlist_container_overcounts_but_decode_is_exact(editlist_video):
+    info = probe(str(editlist_video))
+    _, indices, _, _ = decode_all(editlist_video)
+    # The container declares the packets of the trimmed-away GOP head too.
+    assert info.frame_count > len(indices)
+    assert not info.frame_count_exact
+
+
+def test_bframes_file_has_bframes_and_all_frames(shots_video):
+    path, truth = shots_video
+    out = subprocess.run([ffprobe(), "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pict_type", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert "B" in out
+    _, indices, _, _ = decode_all(path)
+    assert len(indices) == truth.frame_count
+
+
+def test_sampling_every_k_and_per_second(shots_video):
+    path, truth = shots_video
+    _, idx, _, _ = decode_all(path, Sampling.every(5))
+    np.testing.assert_array_equal(idx, np.arange(0, truth.frame_count, 5))
+    _, idx, times, _ = decode_all(path, Sampling.per_second(2))
+    np.testing.assert_array_equal(idx, np.arange(0, truth.frame_count, 12.5).astype(int) + (np.arange(0, truth.frame_count, 12.5) % 1 > 0))
+    assert np.all(np.diff(times) > 0.45)
+
+
+def test_fps_sampling_on_variable_frame_rate(media):
+    path = media / "vfr.mkv"
+    # 10 fps for 2 s then 30 fps for 2 s, concatenated with passthrough timestamps.
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=s=96x64:r=10:d=2", "-f", "lavfi", "-i", "testsrc2=s=96x64:r=30:d=2",
+               "-filter_complex", "[0][1]concat=n=2:v=1:a=0", "-fps_mode", "vfr", "-c:v", "libx264", str(path))
+    _, idx, times, stats = decode_all(path)
+    assert stats.frames_decoded == 80
+    np.testing.assert_allclose(times[:20], np.arange(20) / 10, atol=2e-3)
+    np.testing.assert_allclose(times[20:], 2 + np.arange(60) / 30, atol=2e-3)
+    _, idx, times, _ = decode_all(path, Sampling.per_second(5))
+    assert len(idx) == 20  # 5 per second over 4 s, whatever the frame rate
+    np.testing.assert_allclose(times, np.arange(20) / 5, atol=0.04)
+
+
+def test_rotated_video_comes_out_upright(media):
+    src = media / "rot_src.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x32:d=0.4,drawbox=x=0:y=0:w=16:h=32:c=white:t=fill", "-c:v", "libx264", str(src))
+    rotated = media / "rot.mp4"
+    run_ffmpeg("-display_rotation", "90", "-i", str(src), "-c", "copy", str(rotated))
+    info = probe(str(rotated))
+    assert (info.width, info.height) == (32, 64)
+    frames, _, _, _ = decode_all(rotated, size=(32, 64))
+    # ffmpeg's own autorotation is the reference.
+    ref = media / "rot_ref.png"
+    run_ffmpeg("-i", str(rotated), "-frames:v", "1", str(ref))
+    from PIL import Image
+
+    expected = np.asarray(Image.open(ref).convert("RGB"))
+    assert expected.shape == frames[0].shape
+    assert np.abs(frames[0].astype(int) - expected.astype(int)).mean() < 20
+
+
+def test_decord_sequential_matches_pyav(shots_video):
+    pytest.importorskip("decord")
+    path, _ = shots_video
+    a, ia, ta, _ = decode_all(path, Sampling.every(3), "pyav", size=(64, 36))
+    b, ib, tb, _ = decode_all(path, Sampling.every(3), "decord", size=(64, 36))
+    np.testing.assert_array_equal(ia, ib)
+    np.testing.assert_allclose(ta, tb, atol=1e-3)
+    # Different scalers: same frames, slightly different pixels.
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 6
+
+
+def test_bad_sampling_values():
+    with pytest.raises(UsageError):
+        Sampling.every(0)
+    with pytest.raises(UsageError):
+        Sampling.per_second(-1)
+    with pytest.raises(UsageError):
+        Sampling.parse("fps:abc")
+    assert Sampling.parse("every:4").describe() == "every:4"
+    assert Sampling.parse("2").describe() == "fps:2"
+
+
+def test_probe_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        probe(str(tmp_path / "missing.mp4"))
+    with pytest.raises(InputError, match="directory"):
+        probe(str(tmp_path))
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        probe(str(empty))
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises(InputError, match="not a readable video"):
+        probe(str(junk))

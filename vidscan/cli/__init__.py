@@ -1,0 +1,1 @@
+"""The ``vidscan`` command line: a thin layer over the library API."""

@@ -1,0 +1,79 @@
+"""Options and output helpers shared by commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from vidscan.errors import UsageError
+
+
+def positive_float(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None and not value > 0:
+            raise click.BadParameter(f"must be > 0, got {value}", param_hint=name)
+        return value
+
+    return check
+
+
+def embedder_options(fn: Callable) -> Callable:
+    """--embedder/--model/--pretrained/--device/--clip-fit."""
+    options = [
+        click.option("--embedder", type=click.Choice(["features", "clip"]), default="features", show_default=True,
+                     help="features: weight-free colour/layout features (fast, offline). clip: an open_clip model."),
+        click.option("--model", default="ViT-B-32", show_default=True, help="open_clip architecture (with --embedder clip)."),
+        click.option("--pretrained", default="laion2b_s34b_b79k", show_default=True,
+                     help="open_clip pretrained tag, a local checkpoint file, or 'none' for random weights (testing only)."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                     help="Where the model runs; auto picks CUDA when present."),
+        click.option("--clip-fit", type=click.Choice(["squash", "crop", "pad"]), default="squash", show_default=True,
+                     help="How wide frames become CLIP's square input (squash keeps the edges)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def build_embedder(embedder: str, model: str, pretrained: str, device: str, clip_fit: str, quiet: bool):
+    from vidscan.embed.registry import create_embedder
+
+    if embedder == "features":
+        return create_embedder("features")
+    emb = create_embedder("clip", model=model, pretrained=pretrained, device=device, fit=clip_fit)
+    if getattr(emb, "random_weights", False) and not quiet:
+        click.echo(f"vidscan: warning: {model} has RANDOM weights (--pretrained none): results are meaningless except for testing", err=True)
+    return emb
+
+
+def sampling_from(sample_fps: float | None, every: int | None):
+    from vidscan.video import Sampling
+
+    if sample_fps is not None and every is not None:
+        raise UsageError("give either --sample-fps or --every, not both")
+    if sample_fps is not None:
+        return Sampling.per_second(sample_fps)
+    if every is not None:
+        return Sampling.every(every)
+    return None
+
+
+def default_output(video: str, kind: str, fmt: str) -> Path:
+    """``<video stem>.<kind>.<fmt>`` in the current directory (archives are often read-only)."""
+    return Path.cwd() / f"{Path(video).stem}.{kind}.{fmt}"
+
+
+def resolve_format(output: str | None, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    if output and output != "-" and Path(output).suffix.lower() in (".csv", ".json"):
+        return Path(output).suffix.lower().lstrip(".")
+    return "csv"
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

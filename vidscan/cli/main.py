@@ -1,0 +1,94 @@
+"""Entry point: the command group, global flags and uniform error handling.
+
+Every command fails the same way: one line on stderr (``vidscan: error: ...``) and the
+exit code of the error's class (see README "Exit codes"); ``--debug`` adds the traceback.
+Heavy libraries (torch, open_clip) are imported inside commands, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from vidscan._version import __version__
+from vidscan.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, VidscanError
+
+_DEBUG = False
+
+
+class VidscanGroup(click.Group):
+    """Lists commands in the order they were added (the order a new user needs them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=VidscanGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="vidscan")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """vidscan turns video into timelines: scene boundaries, labels, durations.
+
+    \b
+    Start here:
+      vidscan demo-video demo.mp4      # make a 40 s synthetic broadcast (offline)
+      vidscan scenes demo.mp4          # find its scene boundaries
+    """
+    global _DEBUG
+    _DEBUG = debug
+
+
+def _register() -> None:
+    from vidscan.cli.demo import demo_video
+    from vidscan.cli.models import models
+    from vidscan.cli.scenes import scenes
+
+    cli.add_command(scenes)
+    cli.add_command(demo_video)
+    cli.add_command(models)
+
+
+_register()
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"vidscan: error: {message}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    global _DEBUG
+    _DEBUG = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="vidscan", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        # Bad command line: one line, with a pointer to --help.
+        return _fail(f"{exc.format_message()} (see 'vidscan --help')", EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except VidscanError as exc:
+        if _DEBUG:
+            traceback.print_exc()
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so, keep it to one line unless --debug
+        if _DEBUG:
+            traceback.print_exc()
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", EXIT_INTERNAL)
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,41 @@
+"""Rich tables printed at the end of a run."""
+
+from __future__ import annotations
+
+import click
+
+from vidscan.timeline import Timeline, timecode
+
+
+def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
+    """Segments table (first/last rows when long), damage warnings and the file written."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)}", title_justify="left")
+    for col, justify in (("#", "right"), ("start", "left"), ("end", "left"), ("duration", "right"), ("frames", "right"), ("begins with", "left")):
+        table.add_column(col, justify=justify)
+    labelled = timeline.has_labels
+    if labelled:
+        table.add_column("label")
+        table.add_column("conf.", justify="right")
+    segs = timeline.segments
+    shown = segs if len(segs) <= max_rows else segs[: max_rows // 2] + [None] + segs[-max_rows // 2 :]
+    for s in shown:
+        if s is None:
+            table.add_row("…", "", "", "", "", "", *([""] * 2 if labelled else []))
+            continue
+        row = [str(s.index), timecode(s.start_s), timecode(s.end_s), f"{s.duration_s:.2f}s", f"{s.start_frame}-{s.end_frame - 1}", s.transition]
+        if labelled:
+            row += [s.label or "", "" if s.confidence is None else f"{s.confidence:.2f}"]
+        table.add_row(*row)
+    console.print(table)
+    damaged = timeline.stats.get("damaged_ranges_s") or []
+    if damaged:
+        spans = ", ".join(f"{timecode(a)}-{timecode(b)}" for a, b in damaged)
+        click.echo(f"vidscan: warning: could not decode {spans}; those stretches are included in the timeline as-is", err=True)
+    t = timeline.stats.get("timings_s", {})
+    total = t.get("total_s") or 0
+    speed = f", {timeline.duration_s / total:.1f}x realtime" if total else ""
+    console.print(f"wrote {written} ({timeline.stats.get('frames_decoded', 0)} frames{speed})")

@@ -1,0 +1,261 @@
+"""CLIP embeddings through open_clip: a model name plus a pretrained tag or a checkpoint.
+
+Weights are never fetched silently on an offline machine: a tag is first looked up in the
+local caches (Hugging Face hub cache, open_clip's URL cache); only if it is missing and the
+hub is reachable does open_clip download it. Otherwise :class:`ModelUnavailableError` says
+how to provide the weights. Preprocessing runs on tensors (frames arrive already resized by
+the decoder), on the GPU when there is one, in fp16 there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+import os
+import socket
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidscan.embed.base import Embedder, check_frames
+from vidscan.errors import ModelUnavailableError, UsageError
+
+DEFAULT_MODEL = "ViT-B-32"
+DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
+FITS = ("squash", "crop", "pad")
+_RANDOM = ("none", "random")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; an impossible request is a usage error."""
+    import torch
+
+    device = (device or "auto").lower()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda was requested but no CUDA GPU is available; use --device cpu or auto")
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+def _looks_like_path(pretrained: str) -> bool:
+    return os.sep in pretrained or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors")) or Path(pretrained).exists()
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def cached_checkpoint(model: str, tag: str, cache_dir: str | None = None) -> str | None:
+    """Path of already-downloaded weights for ``model``/``tag``, or None."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(model, tag)
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        parts = hub.strip("/").split("/")
+        repo_id, filename = "/".join(parts[:2]), "/".join(parts[2:])
+        for name in [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]:
+            found = try_to_load_from_cache(repo_id, name, cache_dir=cache_dir)
+            if isinstance(found, str) and os.path.exists(found):
+                return found
+    url = cfg.get("url", "")
+    if url:
+        folder = cache_dir or os.path.expanduser("~/.cache/clip")
+        candidate = os.path.join(folder, os.path.basename(url))
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def offline_message(model: str, tag: str) -> str:
+    return (
+        f"CLIP weights {model}/{tag} are not on this machine and cannot be downloaded (offline). "
+        f"Fetch them once where there is internet with 'vidscan models download {model} {tag}' "
+        "(they go to the Hugging Face cache, ~/.cache/huggingface), pass a local checkpoint with "
+        "--pretrained /path/to/open_clip_model.safetensors, or use --embedder features (no weights)"
+    )
+
+
+class ClipEmbedder(Embedder):
+    """open_clip image (and text) towers; see the module docstring.
+
+    ``fit`` decides how a non-square frame becomes the model's square input: ``squash``
+    (default: resize the whole frame, keeping scoreboards, logos and tickers at the edges that
+    a centre crop would drop), ``crop`` (CLIP's training-time centre crop) or ``pad``
+    (letterbox).
+    """
+
+    name = "clip"
+    has_text = True
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        pretrained: str | None = DEFAULT_PRETRAINED,
+        device: str = "auto",
+        fit: str = "squash",
+        batch_size: int | None = None,
+        cache_dir: str | None = None,
+    ) -> None:
+        import open_clip
+        import torch
+
+        if model not in open_clip.list_models():
+            close = difflib.get_close_matches(model, open_clip.list_models(), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'vidscan models list')"
+            raise UsageError(f"unknown CLIP model {model!r}{hint}")
+        if fit not in FITS:
+            raise UsageError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+        self.model_name = model
+        self.fit = fit
+        self.device = resolve_device(device)
+        self.batch_size = batch_size or (256 if self.device.startswith("cuda") else 32)
+        self._weights_id, checkpoint = self._resolve_weights(model, pretrained, cache_dir)
+        with warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")  # open_clip warns about random init; the CLI says it itself
+            try:
+                net, _, _ = open_clip.create_model_and_transforms(model, pretrained=checkpoint, device=self.device, cache_dir=cache_dir)
+            except (RuntimeError, OSError, ValueError, KeyError) as exc:
+                if checkpoint is not None and not _looks_like_path(checkpoint):
+                    raise ModelUnavailableError(offline_message(model, checkpoint)) from None
+                raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint!r}: {str(exc).splitlines()[0]}") from None
+        self.random_weights = checkpoint is None
+        net.eval()
+        self.half = self.device.startswith("cuda")
+        if self.half:
+            net = net.half()
+        self.model = net
+        cfg = getattr(net.visual, "preprocess_cfg", {}) or {}
+        size = cfg.get("size", getattr(net.visual, "image_size", 224))
+        self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
+        mean = cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))
+        std = cfg.get("std", (0.26862954, 0.26130258, 0.27577711))
+        self._mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
+        self.logit_scale = float(net.logit_scale.exp().item()) if hasattr(net, "logit_scale") else 100.0
+        self._tokenizer = open_clip.get_tokenizer(model)
+        with torch.inference_mode():
+            probe = torch.zeros(1, 3, self.image_size, self.image_size, device=self.device, dtype=torch.half if self.half else torch.float)
+            self._dim = int(net.encode_image(probe).shape[-1])
+
+    @staticmethod
+    def _resolve_weights(model: str, pretrained: str | None, cache_dir: str | None) -> tuple[str, str | None]:
+        """(identity of the weights, what to pass to open_clip as ``pretrained``)."""
+        import open_clip
+
+        if pretrained is None or str(pretrained).lower() in _RANDOM:
+            return "random-init", None
+        pretrained = str(pretrained)
+        if _looks_like_path(pretrained):
+            path = Path(pretrained).expanduser()
+            if not path.is_file():
+                raise ModelUnavailableError(f"checkpoint not found: {pretrained}")
+            stat = path.stat()
+            return f"file:{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}", str(path)
+        tags = open_clip.list_pretrained_tags_by_model(model)
+        if pretrained not in tags:
+            raise UsageError(f"unknown pretrained tag {pretrained!r} for {model}; known tags: {', '.join(tags) or 'none'}")
+        cached = cached_checkpoint(model, pretrained, cache_dir)
+        if cached:
+            return f"tag:{pretrained}", cached
+        if not _hub_reachable():
+            raise ModelUnavailableError(offline_message(model, pretrained))
+        return f"tag:{pretrained}", pretrained
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def identity(self) -> str:
+        return f"clip:{self.model_name}:{self._weights_id}:{self.fit}:{self.image_size}"
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        out.update(model=self.model_name, weights=self._weights_id, fit=self.fit, device=self.device, fp16=self.half)
+        return out
+
+    def frame_size(self, width: int, height: int) -> tuple[int, int]:
+        s = self.image_size
+        if self.fit == "squash":
+            return s, s
+        scale = s / min(width, height) if self.fit == "crop" else s / max(width, height)
+        return max(s if self.fit == "crop" else 2, round(width * scale / 2) * 2), max(s if self.fit == "crop" else 2, round(height * scale / 2) * 2)
+
+    def _to_input(self, frames: np.ndarray):
+        """uint8 [N,H,W,3] -> normalised float [N,3,S,S] on the device."""
+        import torch
+        import torch.nn.functional as F
+
+        x = torch.from_numpy(np.ascontiguousarray(frames))
+        if self.device.startswith("cuda"):
+            x = x.pin_memory().to(self.device, non_blocking=True)
+        x = x.permute(0, 3, 1, 2).float().div_(255.0)
+        s = self.image_size
+        h, w = x.shape[-2:]
+        if self.fit == "crop" and (h, w) != (s, s):
+            if min(h, w) != s:
+                scale = s / min(h, w)
+                x = F.interpolate(x, size=(max(s, round(h * scale)), max(s, round(w * scale))), mode="bilinear", antialias=True, align_corners=False)
+                h, w = x.shape[-2:]
+            top, left = (h - s) // 2, (w - s) // 2
+            x = x[..., top : top + s, left : left + s]
+        elif self.fit == "pad" and (h, w) != (s, s):
+            if max(h, w) != s:
+                scale = s / max(h, w)
+                x = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="bilinear", antialias=True, align_corners=False)
+                h, w = x.shape[-2:]
+            canvas = self._mean.expand(x.shape[0], 3, s, s).clone()  # pad with the mean: zero after normalising
+            top, left = (s - h) // 2, (s - w) // 2
+            canvas[..., top : top + h, left : left + w] = x
+            x = canvas
+        elif (h, w) != (s, s):
+            x = F.interpolate(x, size=(s, s), mode="bilinear", antialias=True, align_corners=False)
+        x = (x - self._mean) / self._std
+        return x.half() if self.half else x
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        import torch
+
+        frames = check_frames(frames)
+        if len(frames) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(frames), self.batch_size):
+                feats = self.model.encode_image(self._to_input(frames[i : i + self.batch_size]))
+                feats = torch.nn.functional.normalize(feats.float(), dim=-1)
+                out.append(feats.cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            tokens = self._tokenizer(list(texts)).to(self.device)
+            feats = self.model.encode_text(tokens)
+            return torch.nn.functional.normalize(feats.float(), dim=-1).cpu().numpy().astype(np.float32)

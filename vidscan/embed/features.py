@@ -1,0 +1,93 @@
+"""A weight-free embedder: a colour histogram plus a coarse luma layout, in numpy.
+
+Needs no download and embeds thousands of frames/s on a CPU, so it is the default for shot
+detection and lets few-shot labelling work offline. Two blocks:
+
+* ``colour``: joint Y/Cb/Cr histogram (4 x 6 x 6 bins), square-rooted, so the Euclidean
+  distance between two frames is the Hellinger distance between their colour
+  distributions. Motion, pans and zooms barely move it; a change of content does.
+* ``layout``: mean luma of an 8 x 4 grid (centred, in [-0.5, 0.5]): where light and dark
+  are, so two shots with the same palette but a different composition still differ.
+
+Measured on the synthetic corpus (benchmarks/accuracy.py; 12 videos, 147 boundaries), as
+the separation between 12-frame windows inside shots and across cuts (AUC): colour
+histogram 0.988, 8x4 luma 0.939, 16x9 normalised luma thumbnail 0.930, chroma grid 0.919,
+gradient-energy grid 0.853. Spatial blocks move with the camera, so they only get a small
+weight (0.25 of the colour block); with it, change-point F1 was equal to colour alone
+(0.952) while keeping sensitivity to same-palette cuts that the corpus under-represents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidscan.embed.base import Embedder, check_frames, l2_normalise
+
+DEFAULT_WEIGHTS = {"colour": 1.0, "layout": 0.25}
+_Y_BINS, _C_BINS = 4, 6
+_GRID_ROWS, _GRID_COLS = 4, 8
+
+
+def block_means(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Mean of ``plane [N, H, W]`` over a rows x cols grid of near-equal blocks."""
+    n, h, w = plane.shape
+    r_edges = np.linspace(0, h, rows + 1).astype(int)[:-1]
+    c_edges = np.linspace(0, w, cols + 1).astype(int)[:-1]
+    sums = np.add.reduceat(np.add.reduceat(plane, r_edges, axis=1), c_edges, axis=2)
+    counts = np.outer(np.diff(np.append(r_edges, h)), np.diff(np.append(c_edges, w)))
+    return sums / counts
+
+
+def colour_histogram(y: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> np.ndarray:
+    """Square-rooted joint Y/Cb/Cr histograms, one unit-norm row per frame."""
+    n = y.shape[0]
+    yq = np.minimum((y * (_Y_BINS / 256.0)).astype(np.int32), _Y_BINS - 1)
+    # Chroma beyond +-72 is rare and very saturated: clip into the outer bins.
+    cbq = np.clip(((cb + 72.0) * (_C_BINS / 144.0)).astype(np.int32), 0, _C_BINS - 1)
+    crq = np.clip(((cr + 72.0) * (_C_BINS / 144.0)).astype(np.int32), 0, _C_BINS - 1)
+    per_frame = _Y_BINS * _C_BINS * _C_BINS
+    codes = ((yq * _C_BINS + cbq) * _C_BINS + crq).reshape(n, -1)
+    codes = codes + (np.arange(n, dtype=np.int32) * per_frame)[:, None]
+    hist = np.bincount(codes.ravel(), minlength=n * per_frame).reshape(n, per_frame)
+    return np.sqrt(hist / float(codes.shape[1])).astype(np.float32)
+
+
+class FeatureEmbedder(Embedder):
+    """Weight-free colour + layout embedder; see the module docstring."""
+
+    name = "features"
+    has_text = False
+    batch_size = 256
+
+    def __init__(self, width: int = 128, weights: dict[str, float] | None = None) -> None:
+        self.width = int(width)
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown feature blocks {sorted(unknown)}")
+
+    @property
+    def dim(self) -> int:
+        return _Y_BINS * _C_BINS**2 + _GRID_ROWS * _GRID_COLS
+
+    def frame_size(self, width: int, height: int) -> tuple[int, int]:
+        # A fixed 16:9 input: the features are per-area statistics, so squashing other
+        # aspect ratios costs nothing and keeps ``dim`` constant.
+        return self.width, max(16, int(round(self.width * 9 / 16 / 2)) * 2)
+
+    def identity(self) -> str:
+        weights = ",".join(f"{k}={v:g}" for k, v in sorted(self.weights.items()))
+        return f"features-v2:w{self.width}:{weights}"
+
+    def embed(self, frames: np.ndarray) -> np.ndarray:
+        frames = check_frames(frames)
+        if frames.shape[0] == 0:
+            return np.zeros((0, self.dim), np.float32)
+        x = frames.astype(np.float32)
+        y = x @ np.array([0.299, 0.587, 0.114], np.float32)
+        cb = (x[..., 2] - y) * 0.564
+        cr = (x[..., 0] - y) * 0.713
+        colour = colour_histogram(y, cb, cr)
+        layout = block_means(y, _GRID_ROWS, _GRID_COLS).reshape(len(y), -1) / 255.0 - 0.5
+        parts = [colour * self.weights.get("colour", 0.0), layout.astype(np.float32) * self.weights.get("layout", 0.0)]
+        return l2_normalise(np.concatenate(parts, axis=1))

@@ -1,0 +1,201 @@
+"""The timeline: segments with frames, seconds and timecodes, plus how it was made.
+
+One row per segment; ``end_frame`` is exclusive (the first frame of the next segment) so
+``frames = end_frame - start_frame`` and consecutive rows share their edge. Times come from
+the frames' presentation timestamps (right on variable-frame-rate video), measured from the
+start of the video.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vidscan._version import __version__
+from vidscan.atomic import atomic_write_text
+from vidscan.errors import InputError, UsageError
+from vidscan.video.info import VideoInfo
+
+SCHEMA_ID = "https://vidscan.dev/schemas/timeline-1.json"
+SCHEMA_VERSION = 1
+
+#: Columns of :meth:`Timeline.to_dataframe`, in order (label columns follow when present).
+BASE_COLUMNS = [
+    "index",
+    "start_frame",
+    "end_frame",
+    "frames",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "start_tc",
+    "end_tc",
+    "transition",
+]
+
+
+def timecode(seconds: float) -> str:
+    """``HH:MM:SS.mmm`` (hours grow past 99 if they must)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        seconds = 0.0
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+@dataclass
+class Segment:
+    """A stretch of video between two boundaries.
+
+    ``transition`` says how the segment *begins*: ``start`` for the first one, else ``cut``
+    or ``gradual``; a gradual start covers frames [``transition_start``, ``transition_end``).
+    """
+
+    index: int
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    transition: str = "cut"
+    transition_start: int | None = None
+    transition_end: int | None = None
+    score: float | None = None
+    label: str | None = None
+    confidence: float | None = None
+    runner_up: str | None = None
+    probabilities: dict[str, float] | None = None
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
+class Timeline:
+    """Segments of one video plus the metadata needed to reproduce them."""
+
+    video: VideoInfo
+    segments: list[Segment]
+    settings: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    #: Per-sample boundary score curve (time_s, score), for reports; not written to CSV.
+    score_curve: list[tuple[float, float]] = field(default_factory=list)
+    version: str = __version__
+
+    @property
+    def duration_s(self) -> float:
+        return self.segments[-1].end_s if self.segments else 0.0
+
+    @property
+    def frame_count(self) -> int:
+        return self.segments[-1].end_frame if self.segments else 0
+
+    @property
+    def has_labels(self) -> bool:
+        return any(s.label is not None for s in self.segments)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per segment; pandas-friendly dtypes (ints, float64, strings)."""
+        rows = []
+        label_names = sorted({k for s in self.segments for k in (s.probabilities or {})})
+        for s in self.segments:
+            row: dict[str, Any] = {
+                "index": s.index,
+                "start_frame": s.start_frame,
+                "end_frame": s.end_frame,
+                "frames": s.frames,
+                "start_s": round(s.start_s, 6),
+                "end_s": round(s.end_s, 6),
+                "duration_s": round(s.duration_s, 6),
+                "start_tc": timecode(s.start_s),
+                "end_tc": timecode(s.end_s),
+                "transition": s.transition,
+            }
+            if self.has_labels:
+                row["label"] = s.label
+                row["confidence"] = None if s.confidence is None else round(float(s.confidence), 6)
+                row["runner_up"] = s.runner_up
+                for name in label_names:
+                    row[f"p_{name}"] = round(float((s.probabilities or {}).get(name, 0.0)), 6)
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else BASE_COLUMNS)
+        for col in ("index", "start_frame", "end_frame", "frames"):
+            frame[col] = frame[col].astype("int64")
+        return frame
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write the segment table as CSV (atomically)."""
+        atomic_write_text(path, self.to_dataframe().to_csv(index=False))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "$schema": SCHEMA_ID,
+            "schema_version": SCHEMA_VERSION,
+            "vidscan_version": self.version,
+            "video": self.video.to_dict(),
+            "settings": self.settings,
+            "stats": self.stats,
+            "segments": [_segment_dict(s) for s in self.segments],
+        }
+
+    def to_json(self, path: str | Path) -> None:
+        """Write the timeline, metadata and settings as JSON (atomically)."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Timeline":
+        if raw.get("schema_version") != SCHEMA_VERSION:
+            raise UsageError(f"unsupported timeline schema version {raw.get('schema_version')!r}")
+        segments = []
+        for s in raw["segments"]:
+            s = {k: v for k, v in s.items() if k not in ("frames", "duration_s", "start_tc", "end_tc")}
+            segments.append(Segment(**s))
+        return cls(
+            video=VideoInfo(**raw["video"]),
+            segments=segments,
+            settings=raw.get("settings", {}),
+            stats=raw.get("stats", {}),
+            version=raw.get("vidscan_version", ""),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "Timeline":
+        try:
+            raw = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read timeline JSON ({exc})", path=str(path)) from None
+        return cls.from_dict(raw)
+
+    def write(self, path: str | Path, fmt: str | None = None) -> str:
+        """Write CSV or JSON, chosen by ``fmt`` or the file extension; returns the format."""
+        fmt = (fmt or Path(path).suffix.lstrip(".") or "csv").lower()
+        if fmt == "csv":
+            self.to_csv(path)
+        elif fmt == "json":
+            self.to_json(path)
+        else:
+            raise UsageError(f"unknown output format {fmt!r}; use csv or json")
+        return fmt
+
+
+def _segment_dict(s: Segment) -> dict[str, Any]:
+    out = asdict(s)
+    out.update(frames=s.frames, duration_s=round(s.duration_s, 6), start_tc=timecode(s.start_s), end_tc=timecode(s.end_s))
+    out["start_s"], out["end_s"] = round(s.start_s, 6), round(s.end_s, 6)
+    for key in ("confidence", "score"):
+        if out.get(key) is not None:
+            out[key] = round(float(out[key]), 6)
+    if out.get("probabilities"):
+        out["probabilities"] = {k: round(float(v), 6) for k, v in out["probabilities"].items()}
+    return out

@@ -1,0 +1,130 @@
+"""The video-source interface and its backend registry.
+
+A backend opens one file, probes it, and streams :class:`FrameBatch` es at a chosen
+sampling and size. Backends differ in speed and exactness; ``pyav`` is the exact default.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar, Iterator
+
+from vidscan.errors import InputError, UsageError
+from vidscan.video.frames import FrameBatch
+from vidscan.video.info import VideoInfo
+from vidscan.video.sampling import Sampling
+
+
+@dataclass
+class DecodeStats:
+    """What a pass over the video actually saw (filled in while streaming)."""
+
+    frames_decoded: int = 0
+    frames_kept: int = 0
+    last_time_s: float = 0.0
+    last_frame_duration_s: float = 0.0
+    #: (start_s, end_s) stretches where packets could not be decoded.
+    damaged: list[tuple[float, float]] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def end_time_s(self) -> float:
+        """Presentation end of the last decoded frame."""
+        return self.last_time_s + self.last_frame_duration_s
+
+
+class VideoSource(ABC):
+    """One open video. Use as a context manager; iterate with :meth:`batches`."""
+
+    name: ClassVar[str] = ""
+    #: True if frame indices and timestamps are exact on every file (edit lists, open GOP, VFR).
+    exact: ClassVar[bool] = False
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        check_readable_file(self.path)
+        self.stats = DecodeStats()
+
+    @property
+    @abstractmethod
+    def info(self) -> VideoInfo:
+        """Probe result (cheap; decodes at most the first frame)."""
+
+    @abstractmethod
+    def batches(
+        self,
+        sampling: Sampling,
+        size: tuple[int, int] | None = None,
+        batch_size: int = 32,
+        start_s: float | None = None,
+        end_s: float | None = None,
+    ) -> Iterator[FrameBatch]:
+        """Yield batches of upright RGB frames resized to ``size`` = (width, height).
+
+        Frames are those selected by ``sampling`` with presentation time in
+        [``start_s``, ``end_s``). ``self.stats`` describes the pass once it is exhausted.
+        """
+
+    def close(self) -> None:
+        """Release the file and decoder."""
+
+    def __enter__(self) -> "VideoSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_readable_file(path: str) -> None:
+    """Fail early with one clear line for the commonest path problems."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", path=path)
+    if p.is_dir():
+        raise InputError("is a directory, not a video file (use 'vidscan batch' for folders)", path=path)
+    if not p.is_file():
+        raise InputError("is not a regular file", path=path)
+    try:
+        with open(p, "rb") as handle:
+            head = handle.read(1)
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if not head:
+        raise InputError("file is empty (0 bytes)", path=path)
+
+
+_BACKENDS: dict[str, Callable[[str], VideoSource]] = {}
+
+
+def register_backend(name: str, factory: Callable[[str], VideoSource]) -> None:
+    """Make a backend available to :func:`open_video` under ``name``."""
+    _BACKENDS[name] = factory
+
+
+def available_backends() -> list[str]:
+    _load_builtin_backends()
+    return sorted(_BACKENDS)
+
+
+def open_video(path: str | Path, backend: str = "pyav") -> VideoSource:
+    """Open ``path`` with the named backend (``pyav``: exact, the default; ``decord``: fast
+    sequential reads, not exact on edit lists)."""
+    _load_builtin_backends()
+    try:
+        factory = _BACKENDS[backend]
+    except KeyError:
+        raise UsageError(f"unknown decoder backend {backend!r}; choose from {', '.join(sorted(_BACKENDS))}") from None
+    return factory(str(path))
+
+
+def _load_builtin_backends() -> None:
+    if _BACKENDS:
+        return
+    from vidscan.video import decord_backend, pyav_backend
+
+    register_backend("pyav", pyav_backend.PyAVSource)
+    register_backend("decord", decord_backend.DecordSource)

@@ -1,0 +1,37 @@
+"""What a probe learns about a video before decoding it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Metadata of a video's first video stream.
+
+    From a probe, ``frame_count`` and ``duration_s`` are what the container declares (or an
+    estimate from duration x fps) and ``frame_count_exact`` is False: containers over-count
+    (MP4 edit lists count packets that are never shown). After a full decode the pipeline
+    records the decoded count and end time instead, with ``frame_count_exact`` True.
+    """
+
+    path: str
+    codec: str
+    width: int  # as displayed, after rotation
+    height: int
+    fps: float  # average frame rate
+    duration_s: float
+    frame_count: int
+    frame_count_exact: bool
+    rotation: int  # degrees the decoded picture must be turned (counter-clockwise) to be upright
+    start_time_s: float  # presentation time of the stream's start, subtracted from every timestamp
+    size_bytes: int
+    interlaced: bool = False
+    pixel_format: str = ""
+    bit_rate: int | None = None
+    container: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict."""
+        return asdict(self)

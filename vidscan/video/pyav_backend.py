@@ -1,0 +1,235 @@
+"""PyAV (libav*) backend: the exact default.
+
+Frame indices count frames in presentation order exactly as ``ffmpeg -vsync passthrough``
+emits them (edit lists applied, open-GOP leading frames handled by libavcodec), and
+timestamps are the frames' own presentation times, so VFR video is timed correctly.
+Resizing and RGB conversion happen in one swscale call per frame.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import av.error
+import numpy as np
+
+from vidscan.errors import InputError
+from vidscan.video.base import DecodeStats, VideoSource
+from vidscan.video.frames import FrameBatch
+from vidscan.video.info import VideoInfo
+from vidscan.video.sampling import Sampling
+
+#: Demuxers that read still images; a lone picture is not a video.
+_IMAGE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe", "svg_pipe")
+
+
+def _open_container(path: str) -> "av.container.InputContainer":
+    try:
+        container = av.open(path, mode="r", metadata_errors="ignore")
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except av.error.FFmpegError as exc:
+        raise InputError(f"not a readable video file ({_ffmpeg_reason(exc)})", path=path) from None
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams})
+        container.close()
+        what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
+        raise InputError(f"no video stream ({what})", path=path)
+    fmt = container.format.name or ""
+    if any(name in fmt.split(",") for name in _IMAGE_DEMUXERS) or fmt.endswith("_pipe"):
+        container.close()
+        raise InputError("is a still image, not a video", path=path)
+    return container
+
+
+def _ffmpeg_reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(":")[0].strip().rstrip(".").lower() if text else type(exc).__name__
+
+
+def _rate(stream: "av.video.stream.VideoStream") -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            value = float(rate)
+            if 0 < value < 1000:
+                return value
+    return 25.0
+
+
+class PyAVSource(VideoSource):
+    """Exact decoding with PyAV; see the module docstring."""
+
+    name = "pyav"
+    exact = True
+
+    def __init__(self, path: str, threads: int = 0) -> None:
+        super().__init__(path)
+        self.threads = threads
+        self._info: VideoInfo | None = None
+
+    @property
+    def info(self) -> VideoInfo:
+        if self._info is None:
+            self._info = self._probe()
+        return self._info
+
+    def _probe(self) -> VideoInfo:
+        container = _open_container(self.path)
+        try:
+            stream = container.streams.video[0]
+            fps = _rate(stream)
+            tb = stream.time_base or Fraction(1, 90000)
+            if stream.duration:
+                duration = float(stream.duration * tb)
+            elif container.duration:
+                duration = container.duration / av.time_base
+            else:
+                duration = 0.0
+            start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+            first = self._first_frame(container, stream)
+            rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
+            cc = stream.codec_context
+            width, height = first.width, first.height
+            if rotation in (90, 270):
+                width, height = height, width
+            # The container's count is not trusted: an MP4 edit list, for one, makes it count
+            # packets that are never shown. A full decode replaces it with the real count.
+            declared = int(stream.frames or 0)
+            count, exact = (declared if declared > 0 else int(round(duration * fps))), False
+            return VideoInfo(
+                path=self.path,
+                codec=cc.name or "",
+                width=width,
+                height=height,
+                fps=fps,
+                duration_s=duration,
+                frame_count=count,
+                frame_count_exact=exact,
+                rotation=rotation,
+                start_time_s=start,
+                size_bytes=os.path.getsize(self.path),
+                interlaced=bool(getattr(first, "interlaced_frame", False)),
+                pixel_format=first.format.name if first.format else "",
+                bit_rate=container.bit_rate or None,
+                container=container.format.name or "",
+            )
+        finally:
+            container.close()
+
+    def _first_frame(self, container, stream) -> "av.VideoFrame":
+        try:
+            for frame in container.decode(stream):
+                return frame
+        except av.error.FFmpegError as exc:
+            raise InputError(f"video stream cannot be decoded ({_ffmpeg_reason(exc)})", path=self.path) from None
+        raise InputError("video stream has no decodable frames", path=self.path)
+
+    def batches(
+        self,
+        sampling: Sampling,
+        size: tuple[int, int] | None = None,
+        batch_size: int = 32,
+        start_s: float | None = None,
+        end_s: float | None = None,
+        keyframes_only: bool = False,
+    ) -> Iterator[FrameBatch]:
+        info = self.info
+        width, height = size or (info.width, info.height)
+        turned = info.rotation in (90, 270)
+        dec_w, dec_h = (height, width) if turned else (width, height)
+        quarter_turns = (info.rotation // 90) % 4
+        stats = self.stats = DecodeStats()
+        selector = sampling.selector()
+        default_step = 1.0 / info.fps
+
+        buffer = np.empty((batch_size, height, width, 3), np.uint8)
+        idx_buf = np.empty(batch_size, np.int64)
+        time_buf = np.empty(batch_size, np.float64)
+        filled = 0
+
+        container = _open_container(self.path)
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if self.threads:
+                stream.codec_context.thread_count = self.threads
+            if keyframes_only:
+                stream.codec_context.skip_frame = "NONKEY"
+            tb = stream.time_base
+            index = -1
+            prev_time = info.start_time_s - default_step
+            for frame in self._decode_tolerantly(container, stream, stats):
+                index += 1
+                t = float(frame.pts * tb) if frame.pts is not None else prev_time + default_step
+                dur = float(frame.duration * tb) if getattr(frame, "duration", 0) else default_step
+                prev_time = t
+                rel = t - info.start_time_s
+                stats.frames_decoded += 1
+                stats.last_time_s = rel
+                stats.last_frame_duration_s = dur
+                if getattr(frame, "is_corrupt", False):
+                    _add_damage(stats, rel, rel + dur)
+                if end_s is not None and rel >= end_s:
+                    break
+                if start_s is not None and rel < start_s:
+                    continue
+                if not selector.keep(index, rel):
+                    continue
+                rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
+                if quarter_turns:
+                    rgb = np.rot90(rgb, quarter_turns)
+                buffer[filled] = rgb
+                idx_buf[filled] = index
+                time_buf[filled] = rel
+                filled += 1
+                stats.frames_kept += 1
+                if filled == batch_size:
+                    yield FrameBatch(buffer, idx_buf, time_buf)
+                    buffer = np.empty_like(buffer)
+                    idx_buf = np.empty_like(idx_buf)
+                    time_buf = np.empty_like(time_buf)
+                    filled = 0
+            else:
+                stats.finished = True
+            if filled:
+                yield FrameBatch(buffer[:filled], idx_buf[:filled], time_buf[:filled])
+        finally:
+            container.close()
+        if stats.finished and info.duration_s and stats.end_time_s < info.duration_s - 0.5:
+            # Truncated file: the container promised more than could be decoded.
+            _add_damage(stats, stats.end_time_s, info.duration_s)
+
+    def _decode_tolerantly(self, container, stream, stats: DecodeStats) -> Iterator["av.VideoFrame"]:
+        """Decode packet by packet; a bad packet is recorded as damage, not fatal."""
+        tb = stream.time_base
+        start = self.info.start_time_s
+        demuxer = container.demux(stream)
+        while True:
+            try:
+                packet = next(demuxer)
+            except StopIteration:
+                return
+            except av.error.FFmpegError:
+                # Demuxing failed (e.g. truncated file): nothing further can be read.
+                return
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                if packet.pts is not None:
+                    t = float(packet.pts * tb) - start
+                    _add_damage(stats, t, t + float((packet.duration or 0) * tb))
+                continue
+            yield from frames
+
+
+def _add_damage(stats: DecodeStats, start: float, end: float) -> None:
+    """Record a damaged stretch, merging with the previous one when they touch."""
+    end = max(end, start)
+    if stats.damaged and start <= stats.damaged[-1][1] + 0.5:
+        prev = stats.damaged[-1]
+        stats.damaged[-1] = (prev[0], max(prev[1], end))
+    else:
+        stats.damaged.append((round(start, 6), round(end, 6)))
