@@ -37,6 +37,7 @@ class EmbeddedVideo:
     indices: np.ndarray  # int64 [N] frame index of each sample
     times: np.ndarray  # float64 [N] seconds from the start
     embeddings: np.ndarray  # float32 [N, D]
+    luma: np.ndarray  # float32 [N] mean brightness (0-255) of each sample: dips to black/white
     frame_count: int  # frames actually decoded
     duration_s: float  # presentation end of the last decoded frame
     damaged: list[tuple[float, float]] = field(default_factory=list)
@@ -103,6 +104,7 @@ def embed_video(
         chunks: list[np.ndarray] = []
         indices: list[np.ndarray] = []
         times: list[np.ndarray] = []
+        lumas: list[np.ndarray] = []
         pending: list[FrameBatch] = []
         pending_n = 0
         embed_s = 0.0
@@ -116,6 +118,7 @@ def embed_video(
             t = time.perf_counter()
             chunks.append(embedder.embed(frames))
             embed_s += time.perf_counter() - t
+            lumas.append(frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32))
             indices.append(np.concatenate([b.indices for b in pending]))
             times.append(np.concatenate([b.times for b in pending]))
             pending, pending_n = [], 0
@@ -144,6 +147,7 @@ def embed_video(
         indices=np.concatenate(indices),
         times=np.concatenate(times),
         embeddings=np.concatenate(chunks),
+        luma=np.concatenate(lumas),
         frame_count=stats.frames_decoded,
         duration_s=stats.end_time_s,
         damaged=list(stats.damaged),
@@ -220,7 +224,7 @@ def detect_scenes(
     det = detector if isinstance(detector, BoundaryDetector) else create_detector(detector, **(detector_options or {}))
     video = embed_video(path, emb, sampling, backend=backend, progress=progress)
     t1 = time.perf_counter()
-    boundaries = det.fit_predict(video.embeddings, video.samples_per_second)
+    boundaries = det.fit_predict(video.embeddings, video.samples_per_second, video.luma)
     video.timings["detect_s"] = time.perf_counter() - t1
     settings = {
         "sampling": sampling.describe(),

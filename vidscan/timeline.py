@@ -39,6 +39,13 @@ BASE_COLUMNS = [
 ]
 
 
+def schema() -> dict[str, Any]:
+    """The JSON Schema that :meth:`Timeline.to_dict` output follows."""
+    from importlib.resources import files
+
+    return json.loads((files("vidscan") / "schemas" / "timeline-1.schema.json").read_text())
+
+
 def timecode(seconds: float) -> str:
     """``HH:MM:SS.mmm`` (hours grow past 99 if they must)."""
     if not math.isfinite(seconds) or seconds < 0:

@@ -25,7 +25,7 @@ def embedder_options(fn: Callable) -> Callable:
     options = [
         click.option("--embedder", type=click.Choice(["features", "clip"]), default="features", show_default=True,
                      help="features: weight-free colour/layout features (fast, offline). clip: an open_clip model."),
-        click.option("--model", default="ViT-B-32", show_default=True, help="open_clip architecture (with --embedder clip)."),
+        click.option("--model", default="ViT-B-32", show_default=True, help="open_clip architecture, or an open_clip model-config .json (with --embedder clip)."),
         click.option("--pretrained", default="laion2b_s34b_b79k", show_default=True,
                      help="open_clip pretrained tag, a local checkpoint file, or 'none' for random weights (testing only)."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,

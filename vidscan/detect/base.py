@@ -44,15 +44,16 @@ class BoundaryDetector(ABC):
     name: str = ""
 
     @abstractmethod
-    def fit(self, signal: np.ndarray, samples_per_second: float) -> "BoundaryDetector":
-        """Analyse the sequence; returns self."""
+    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "BoundaryDetector":
+        """Analyse the sequence; returns self. ``luma`` (mean brightness 0-255 per sample),
+        when given, lets a detector recognise dips to black or white."""
 
     @abstractmethod
     def predict(self) -> list[Boundary]:
         """Boundaries found by the last :meth:`fit`, in increasing order."""
 
-    def fit_predict(self, signal: np.ndarray, samples_per_second: float) -> list[Boundary]:
-        return self.fit(signal, samples_per_second).predict()
+    def fit_predict(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> list[Boundary]:
+        return self.fit(signal, samples_per_second, luma).predict()
 
     @abstractmethod
     def params(self) -> dict[str, Any]:

@@ -125,6 +125,12 @@ class ClipEmbedder(Embedder):
         import open_clip
         import torch
 
+        if model.endswith(".json"):
+            # A custom architecture: an open_clip model config file; its name is the file stem.
+            if not Path(model).is_file():
+                raise UsageError(f"model config not found: {model}")
+            open_clip.add_model_config(model)
+            model = Path(model).stem
         if model not in open_clip.list_models():
             close = difflib.get_close_matches(model, open_clip.list_models(), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'vidscan models list')"

@@ -1,0 +1,100 @@
+"""Embedders: shapes, normalisation, what the features see, CLIP plumbing with random weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vidscan.embed.registry import available_embedders, create_embedder
+from vidscan.errors import ModelUnavailableError, UsageError
+
+
+def solid(rgb, n=4, h=72, w=128):
+    return np.broadcast_to(np.array(rgb, np.uint8), (n, h, w, 3)).copy()
+
+
+def test_features_shape_norm_and_determinism():
+    emb = create_embedder("features")
+    frames = np.random.default_rng(0).integers(0, 256, (10, 72, 128, 3), dtype=np.uint8)
+    a, b = emb.embed(frames), emb.embed(frames)
+    assert a.shape == (10, emb.dim) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(a, b)
+    assert emb.embed(frames[:0]).shape == (0, emb.dim)
+
+
+def test_features_separate_content_but_not_motion():
+    emb = create_embedder("features")
+    rng = np.random.default_rng(1)
+    scene = rng.integers(0, 256, (72, 256, 3), dtype=np.uint8)
+    scene[:, :, 1] = np.maximum(scene[:, :, 1], 150)  # a greenish scene
+    panned = np.stack([scene[:, s : s + 128] for s in (0, 16)])  # camera moved 1/8 of a frame
+    other = solid((200, 30, 30), 1)
+    e = emb.embed(np.concatenate([panned, other]))
+    moved = np.linalg.norm(e[0] - e[1])
+    changed = np.linalg.norm(e[0] - e[2])
+    assert changed > 5 * moved
+
+
+def test_features_layout_tells_same_palette_apart():
+    emb = create_embedder("features")
+    a = solid((20, 20, 20), 1)
+    a[:, :, :64] = 230
+    b = solid((20, 20, 20), 1)
+    b[:, :, 64:] = 230  # same colours, mirrored layout
+    e = emb.embed(np.concatenate([a, b]))
+    assert np.linalg.norm(e[0] - e[1]) > 0.1
+
+
+def test_features_has_no_text_tower():
+    emb = create_embedder("features")
+    with pytest.raises(UsageError, match="--examples"):
+        emb.embed_text(["a game"])
+
+
+def test_unknown_embedder():
+    assert {"features", "clip"} <= set(available_embedders())
+    with pytest.raises(UsageError, match="unknown embedder"):
+        create_embedder("nope")
+
+
+def test_clip_random_init_end_to_end(tiny_clip_model):
+    emb = create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
+    assert emb.random_weights and emb.dim == 64
+    assert emb.frame_size(1920, 1080) == (64, 64)
+    frames = np.random.default_rng(0).integers(0, 256, (40, 64, 64, 3), dtype=np.uint8)
+    vecs = emb.embed(frames)
+    assert vecs.shape == (40, 64)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    text = emb.embed_text(["a photo of a football match", "a tv studio"])
+    assert text.shape == (2, 64)
+    np.testing.assert_allclose(np.linalg.norm(text, axis=1), 1.0, atol=1e-5)
+    assert emb.logit_scale == pytest.approx(1 / 0.07, rel=1e-3)  # open_clip's initial scale
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad"])
+def test_clip_fit_modes_accept_decoder_sized_frames(tiny_clip_model, fit):
+    emb = create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu", fit=fit)
+    w, h = emb.frame_size(1920, 1080)
+    assert (w, h) == ((114, 64) if fit == "crop" else (64, 36))
+    vecs = emb.embed(np.random.default_rng(0).integers(0, 256, (3, h, w, 3), dtype=np.uint8))
+    assert vecs.shape == (3, 64)
+
+
+def test_clip_offline_tag_fails_with_actionable_message(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", "/nonexistent-vidscan-test")
+    with pytest.raises(ModelUnavailableError) as err:
+        create_embedder("clip", model="ViT-B-32", pretrained="laion2b_s34b_b79k", device="cpu")
+    message = str(err.value)
+    assert "vidscan models download ViT-B-32 laion2b_s34b_b79k" in message and "--pretrained" in message
+    assert "\n" not in message
+
+
+def test_clip_bad_names():
+    with pytest.raises(UsageError, match="did you mean"):
+        create_embedder("clip", model="ViT-B-33", device="cpu")
+    with pytest.raises(UsageError, match="unknown pretrained tag"):
+        create_embedder("clip", model="ViT-B-32", pretrained="nope", device="cpu")
+    with pytest.raises(ModelUnavailableError, match="checkpoint not found"):
+        create_embedder("clip", model="ViT-B-32", pretrained="/no/such/ckpt.pt", device="cpu")

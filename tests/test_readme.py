@@ -1,0 +1,25 @@
+"""README's commands and .ci/run stay in step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    test_command = readme_commands()[1]
+    assert "pytest" in test_command
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command.strip() in ci_lines
+
+
+def test_readme_starts_with_install_and_run():
+    first = readme_commands()[0]
+    assert first.startswith("pip install") and "vidscan scenes" in first

@@ -1,0 +1,86 @@
+"""End to end: `detect_scenes` on generated videos with exact ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+
+import vidscan
+from vidscan.evaluate import match_boundaries
+from vidscan.timeline import Timeline, schema
+
+
+@pytest.fixture(scope="module")
+def timeline(shots_video) -> Timeline:
+    path, _ = shots_video
+    return vidscan.detect_scenes(path)
+
+
+def test_hard_cuts_land_on_the_right_frame(timeline, shots_video):
+    _, truth = shots_video
+    starts = [s.start_frame for s in timeline.segments[1:]]
+    for b in truth.boundaries:
+        if b.kind == "cut":
+            assert min(abs(s - b.start) for s in starts) <= 1, f"cut at {b.start} not found in {starts}"
+
+
+def test_gradual_transitions_found_inside_their_span(timeline, shots_video):
+    _, truth = shots_video
+    starts = [s.start_frame for s in timeline.segments[1:]]
+    for b in truth.boundaries:
+        if b.kind != "cut":
+            assert any(b.start - 2 <= s <= b.end + 2 for s in starts), f"{b.kind} {b.start}-{b.end} missed: {starts}"
+
+
+def test_no_boundary_from_flash_pan_or_motion(timeline, shots_video):
+    _, truth = shots_video
+    score = match_boundaries([s.start_frame for s in timeline.segments[1:]], [(b.start, b.end) for b in truth.boundaries])
+    assert score.fp == 0 and score.fn == 0, score
+
+
+def test_timeline_covers_the_video(timeline, shots_video):
+    _, truth = shots_video
+    segs = timeline.segments
+    assert segs[0].start_frame == 0 and segs[0].start_s == 0
+    assert segs[-1].end_frame == truth.frame_count
+    assert segs[-1].end_s == pytest.approx(truth.frame_count / truth.fps)
+    for a, b in zip(segs, segs[1:]):
+        assert a.end_frame == b.start_frame and a.end_s == b.start_s
+        assert b.start_s == pytest.approx(b.start_frame / truth.fps)
+    assert timeline.video.frame_count == truth.frame_count and timeline.video.frame_count_exact
+
+
+def test_csv_and_json_read_back(timeline, tmp_path):
+    timeline.to_csv(tmp_path / "t.csv")
+    timeline.to_json(tmp_path / "t.json")
+    df = pd.read_csv(tmp_path / "t.csv")
+    pd.testing.assert_frame_equal(df, timeline.to_dataframe(), check_dtype=False)
+    assert df["start_frame"].dtype == np.int64
+    assert (df["duration_s"].sum()) == pytest.approx(timeline.duration_s)
+    raw = json.loads((tmp_path / "t.json").read_text())
+    jsonschema.validate(raw, schema())
+    assert raw["settings"]["detector"]["detector"] == "kernel" and raw["vidscan_version"] == vidscan.__version__
+    back = Timeline.from_json(tmp_path / "t.json")
+    assert [(s.start_frame, s.end_frame, s.transition) for s in back.segments] == [
+        (s.start_frame, s.end_frame, s.transition) for s in timeline.segments
+    ]
+
+
+def test_sampled_run_keeps_boundaries_near(shots_video):
+    path, truth = shots_video
+    tl = vidscan.detect_scenes(path, sampling="every:2")
+    starts = [s.start_frame for s in tl.segments[1:]]
+    score = match_boundaries(starts, [(b.start, b.end) for b in truth.boundaries], tolerance=2)
+    assert score.f1 >= 0.9, score
+
+
+def test_clip_random_weights_run_end_to_end(shots_video, tiny_clip_model):
+    path, _ = shots_video
+    emb = vidscan.create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
+    tl = vidscan.detect_scenes(path, embedder=emb, sampling="fps:4")
+    assert tl.segments[-1].end_frame > 0 and tl.settings["embedder"]["name"] == "clip"
+    assert tl.stats["samples"] == pytest.approx(tl.duration_s * 4, abs=2)
