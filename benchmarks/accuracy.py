@@ -1,0 +1,143 @@
+"""Shot-boundary accuracy on a generated corpus: vidscan against PySceneDetect, one run.
+
+    pip install -e ".[bench]" && python benchmarks/accuracy.py [--out bench_out] [--videos-per-group 3]
+
+Builds (once, then reuses) a synthetic corpus with exact ground truth, in four groups:
+hard cuts, gradual transitions (dissolves, dips to black, wipes), negatives (flashes, fast
+pans, objects sweeping through the frame, zooms, busy automata) and a sports-broadcast mix.
+Every detector runs on the same files in the same process; boundaries are scored one-to-one
+at +-2 frames (a gradual transition matches anywhere inside it), micro-averaged per group.
+Prints a table and writes bench_out/accuracy.json. This is a benchmark, not a test: nothing
+here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from vidscan.evaluate import Score, match_boundaries  # noqa: E402
+from vidscan.synth import GroundTruth, render  # noqa: E402
+from vidscan.synth.corpus import accuracy_programs  # noqa: E402
+
+Detector = Callable[[Path], list[int]]
+
+
+def build_corpus(folder: Path, videos_per_group: int, size: tuple[int, int]) -> list[tuple[str, Path, GroundTruth]]:
+    """Render the corpus into ``folder`` (skipping files already there)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    items = []
+    for group, programs in accuracy_programs(width=size[0], height=size[1], videos_per_group=videos_per_group).items():
+        for i, program in enumerate(programs):
+            video, truth_file = folder / f"{group}{i}.mp4", folder / f"{group}{i}.truth.json"
+            if video.exists() and truth_file.exists():
+                truth = GroundTruth.load(truth_file)
+            else:
+                truth = render(program, video, truth_path=truth_file)
+            items.append((group, video, truth))
+    return items
+
+
+def vidscan_detector(**options) -> Detector:
+    import vidscan
+
+    def detect(path: Path) -> list[int]:
+        timeline = vidscan.detect_scenes(path, **options)
+        return [s.start_frame for s in timeline.segments[1:]]
+
+    return detect
+
+
+def pyscenedetect_detector(kind: str = "adaptive") -> Detector:
+    from scenedetect import AdaptiveDetector, ContentDetector, detect
+
+    factory = {"adaptive": AdaptiveDetector, "content": ContentDetector}[kind]
+
+    def run(path: Path) -> list[int]:
+        scenes = detect(str(path), factory())
+        return [start.frame_num for start, _ in scenes[1:]]
+
+    return run
+
+
+def available_detectors() -> dict[str, Callable[[], Detector]]:
+    """Name -> factory; extend here to compare more detectors."""
+    return {
+        "vidscan": lambda: vidscan_detector(),
+        "pyscenedetect-adaptive": lambda: pyscenedetect_detector("adaptive"),
+        "pyscenedetect-content": lambda: pyscenedetect_detector("content"),
+    }
+
+
+def evaluate(items, detectors: dict[str, Detector]) -> dict:
+    results: dict = {}
+    for name, detect in detectors.items():
+        per_group: dict[str, Score] = {}
+        seconds = frames = 0.0
+        for group, video, truth in items:
+            t = time.perf_counter()
+            found = detect(video)
+            seconds += time.perf_counter() - t
+            frames += truth.frame_count
+            score = match_boundaries(found, [(b.start, b.end) for b in truth.boundaries], tolerance=2)
+            per_group[group] = per_group.get(group, Score()) + score
+        total = sum(per_group.values(), Score())
+        results[name] = {
+            "groups": {g: _score_dict(s) for g, s in per_group.items()},
+            "all": _score_dict(total),
+            "seconds": round(seconds, 3),
+            "frames_per_second": round(frames / seconds, 1) if seconds else None,
+        }
+    return results
+
+
+def _score_dict(s: Score) -> dict:
+    return {"tp": s.tp, "fp": s.fp, "fn": s.fn, "precision": round(s.precision, 4), "recall": round(s.recall, 4), "f1": round(s.f1, 4)}
+
+
+def print_table(results: dict, items) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    groups = list(dict.fromkeys(g for g, _, _ in items))
+    counts = {g: sum(len(t.boundaries) for gg, _, t in items if gg == g) for g in groups}
+    table = Table(title="Shot-boundary F1 at +-2 frames (precision / recall in the last columns)")
+    table.add_column("detector")
+    for g in groups:
+        table.add_column(f"{g} ({counts[g]})", justify="right")
+    for col in ("all F1", "P", "R", "frames/s"):
+        table.add_column(col, justify="right")
+    for name, r in results.items():
+        table.add_row(name, *[f"{r['groups'][g]['f1']:.3f}" for g in groups], f"{r['all']['f1']:.3f}",
+                      f"{r['all']['precision']:.3f}", f"{r['all']['recall']:.3f}", f"{r['frames_per_second']:.0f}")
+    Console(width=160).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="bench_out", help="folder for the corpus and results")
+    parser.add_argument("--videos-per-group", type=int, default=3)
+    parser.add_argument("--size", default="320x180", help="frame size of the corpus, WxH")
+    parser.add_argument("--detectors", default="vidscan,pyscenedetect-adaptive,pyscenedetect-content")
+    args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.split("x"))
+    out = Path(args.out)
+    items = build_corpus(out / f"corpus-{args.size}", args.videos_per_group, size)  # type: ignore[arg-type]
+    factories = available_detectors()
+    chosen = {name: factories[name]() for name in args.detectors.split(",")}
+    results = evaluate(items, chosen)
+    print_table(results, items)
+    payload = {"corpus": {"videos": len(items), "frames": sum(t.frame_count for _, _, t in items), "size": args.size}, "results": results}
+    (out / "accuracy.json").write_text(json.dumps(payload, indent=2))
+    print(f"wrote {out / 'accuracy.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
