@@ -87,3 +87,15 @@ def tiny_clip_model() -> str:
 
     open_clip.add_model_config(str(DATA / "vidscan-tiny-clip.json"))
     return "vidscan-tiny-clip"
+
+
+@pytest.fixture(scope="session")
+def broadcast(media) -> tuple[Path, GroundTruth, Path]:
+    """A 75-second synthetic sports broadcast and a few-shot examples folder (other seeds)."""
+    from vidscan.synth.corpus import broadcast_program, write_examples
+
+    path = media / "broadcast.mp4"
+    truth = render(broadcast_program(seed=11, minutes=1.25), path)
+    examples = media / "examples"
+    write_examples(examples, per_label=8)
+    return path, truth, examples

@@ -21,7 +21,8 @@ from vidscan.detect import BoundaryDetector, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
-from vidscan.errors import InputError
+from vidscan.cache import EmbeddingCache
+from vidscan.errors import InputError, VidscanError
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Segment, Timeline
 from vidscan.video import FrameBatch, Sampling, VideoInfo, open_video
@@ -42,6 +43,7 @@ class EmbeddedVideo:
     duration_s: float  # presentation end of the last decoded frame
     damaged: list[tuple[float, float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    from_cache: bool = False
 
     @property
     def samples_per_second(self) -> float:
@@ -86,6 +88,62 @@ def _prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBa
         thread.join(timeout=5)
 
 
+class _Collector:
+    """Accumulates one embedder's samples during a shared decode pass."""
+
+    def __init__(self, embedder: Embedder, sampling: Sampling, route: bool) -> None:
+        self.embedder, self.sampling = embedder, sampling
+        self.selector = sampling.selector() if route else None
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pending_n = 0
+        self.chunks: list[np.ndarray] = []
+        self.indices: list[np.ndarray] = []
+        self.times: list[np.ndarray] = []
+        self.lumas: list[np.ndarray] = []
+        self.embed_s = 0.0
+
+    def add(self, batch: FrameBatch) -> None:
+        frames, idx, times = batch.frames, batch.indices, batch.times
+        if self.selector is not None:
+            keep = np.array([self.selector.keep(int(i), float(t)) for i, t in zip(idx, times)], bool)
+            if not keep.any():
+                return
+            frames, idx, times = frames[keep], idx[keep], times[keep]
+        self.pending.append((frames, idx, times))
+        self.pending_n += len(idx)
+        if self.pending_n >= self.embedder.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        frames = np.concatenate([p[0] for p in self.pending]) if len(self.pending) > 1 else self.pending[0][0]
+        t = time.perf_counter()
+        self.chunks.append(self.embedder.embed(frames))
+        self.embed_s += time.perf_counter() - t
+        self.indices.append(np.concatenate([p[1] for p in self.pending]))
+        self.times.append(np.concatenate([p[2] for p in self.pending]))
+        self.lumas.append(frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32))
+        self.pending, self.pending_n = [], 0
+
+
+def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: Sampling) -> EmbeddedVideo:
+    return EmbeddedVideo(
+        info=VideoInfo(**meta["info"]),
+        sampling=sampling,
+        embedder=meta["embedder"],
+        indices=arrays["indices"],
+        times=arrays["times"],
+        embeddings=arrays["embeddings"],
+        luma=arrays["luma"],
+        frame_count=int(meta["frame_count"]),
+        duration_s=float(meta["duration_s"]),
+        damaged=[tuple(r) for r in meta.get("damaged", [])],
+        timings={"probe_s": 0.0, "decode_s": 0.0, "embed_s": 0.0, "cache_load_s": 0.0},
+        from_cache=True,
+    )
+
+
 def embed_video(
     path: str | Path,
     embedder: Embedder,
@@ -93,66 +151,93 @@ def embed_video(
     *,
     backend: str = "pyav",
     progress: Progress | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> EmbeddedVideo:
-    """Decode ``path`` at ``sampling`` and embed every sampled frame."""
+    """Decode ``path`` at ``sampling`` and embed every sampled frame (or load it from ``cache``)."""
+    return embed_video_multi(path, [(embedder, sampling)], backend=backend, progress=progress, cache=cache)[0]
+
+
+def embed_video_multi(
+    path: str | Path,
+    requests: list[tuple[Embedder, Sampling]],
+    *,
+    backend: str = "pyav",
+    progress: Progress | None = None,
+    cache: EmbeddingCache | None = None,
+) -> list[EmbeddedVideo]:
+    """Embed one video for several (embedder, sampling) requests in a single decode pass.
+
+    Requests found in ``cache`` are not decoded again. Frames are decoded once, at the
+    largest size any remaining embedder wants, and each embedder gets the frames its own
+    sampling selects.
+    """
     progress = progress or NullProgress()
+    results: list[EmbeddedVideo | None] = [None] * len(requests)
+    keys: list[str | None] = [None] * len(requests)
+    if cache is not None:
+        for i, (emb, smp) in enumerate(requests):
+            t = time.perf_counter()
+            keys[i] = cache.key(path, emb.identity(), smp.describe(), backend)
+            hit = cache.load(keys[i])
+            if hit is not None:
+                results[i] = _from_cache(*hit, smp)
+                results[i].timings["cache_load_s"] = time.perf_counter() - t
+    todo = [i for i, r in enumerate(results) if r is None]
+    if not todo:
+        return results  # type: ignore[return-value]
     t0 = time.perf_counter()
     with open_video(path, backend) as source:
         info = source.info
         t_probe = time.perf_counter() - t0
-        size = embedder.frame_size(info.width, info.height)
-        chunks: list[np.ndarray] = []
-        indices: list[np.ndarray] = []
-        times: list[np.ndarray] = []
-        lumas: list[np.ndarray] = []
-        pending: list[FrameBatch] = []
-        pending_n = 0
-        embed_s = 0.0
+        samplings = {requests[i][1] for i in todo}
+        decode_sampling = next(iter(samplings)) if len(samplings) == 1 else Sampling.all_frames()
+        route = len(samplings) > 1
+        collectors = {i: _Collector(requests[i][0], requests[i][1], route) for i in todo}
+        size = max((requests[i][0].frame_size(info.width, info.height) for i in todo), key=lambda wh: wh[0] * wh[1])
+        decode_batch = min(64, min(requests[i][0].batch_size for i in todo))
         progress.start(Path(path).name, info.duration_s)
-
-        def flush() -> None:
-            nonlocal pending, pending_n, embed_s
-            if not pending:
-                return
-            frames = np.concatenate([b.frames for b in pending]) if len(pending) > 1 else pending[0].frames
-            t = time.perf_counter()
-            chunks.append(embedder.embed(frames))
-            embed_s += time.perf_counter() - t
-            lumas.append(frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32))
-            indices.append(np.concatenate([b.indices for b in pending]))
-            times.append(np.concatenate([b.times for b in pending]))
-            pending, pending_n = [], 0
-
-        decode_batch = min(64, embedder.batch_size)
         try:
-            for batch in _prefetch(source.batches(sampling, size=size, batch_size=decode_batch)):
-                pending.append(batch)
-                pending_n += len(batch)
-                if pending_n >= embedder.batch_size:
-                    flush()
+            for batch in _prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
+                for collector in collectors.values():
+                    collector.add(batch)
                 progress.update(float(batch.times[-1]) if len(batch) else 0.0)
-            flush()
+            for collector in collectors.values():
+                collector.flush()
         finally:
             progress.finish()
         stats = source.stats
     total_s = time.perf_counter() - t0
-    if stats.frames_decoded == 0 or not chunks:
+    if stats.frames_decoded == 0:
         raise InputError("no frames could be decoded", path=str(path))
     if stats.finished:
         info = dataclasses.replace(info, frame_count=stats.frames_decoded, frame_count_exact=True, duration_s=round(stats.end_time_s, 6))
-    return EmbeddedVideo(
-        info=info,
-        sampling=sampling,
-        embedder=embedder.identity(),
-        indices=np.concatenate(indices),
-        times=np.concatenate(times),
-        embeddings=np.concatenate(chunks),
-        luma=np.concatenate(lumas),
-        frame_count=stats.frames_decoded,
-        duration_s=stats.end_time_s,
-        damaged=list(stats.damaged),
-        timings={"probe_s": t_probe, "decode_s": max(0.0, total_s - t_probe - embed_s), "embed_s": embed_s},
-    )
+    embed_total = sum(c.embed_s for c in collectors.values())
+    for i, c in collectors.items():
+        if not c.chunks:
+            raise InputError("no frames could be decoded at the requested sampling", path=str(path))
+        video = EmbeddedVideo(
+            info=info,
+            sampling=c.sampling,
+            embedder=c.embedder.identity(),
+            indices=np.concatenate(c.indices),
+            times=np.concatenate(c.times),
+            embeddings=np.concatenate(c.chunks),
+            luma=np.concatenate(c.lumas),
+            frame_count=stats.frames_decoded,
+            duration_s=stats.end_time_s,
+            damaged=list(stats.damaged),
+            timings={"probe_s": t_probe, "decode_s": max(0.0, total_s - t_probe - embed_total), "embed_s": c.embed_s},
+        )
+        if cache is not None and keys[i] is not None and stats.finished:
+            arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma}
+            meta = {"info": info.to_dict(), "embedder": video.embedder, "frame_count": video.frame_count,
+                    "duration_s": video.duration_s, "damaged": [list(r) for r in video.damaged]}
+            try:
+                cache.store(keys[i], arrays, meta)
+            except VidscanError:
+                pass  # an unwritable cache must not fail the run
+        results[i] = video
+    return results  # type: ignore[return-value]
 
 
 def build_timeline(video: EmbeddedVideo, boundaries: list[Boundary], settings: dict[str, Any] | None = None) -> Timeline:
@@ -208,6 +293,7 @@ def detect_scenes(
     progress: Progress | None = None,
     embedder_options: dict[str, Any] | None = None,
     detector_options: dict[str, Any] | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> Timeline:
     """Find the scene boundaries of one video and return its :class:`Timeline`.
 
@@ -222,7 +308,14 @@ def detect_scenes(
         sampling = Sampling.parse(sampling)
     sampling = sampling or default_sampling(emb)
     det = detector if isinstance(detector, BoundaryDetector) else create_detector(detector, **(detector_options or {}))
-    video = embed_video(path, emb, sampling, backend=backend, progress=progress)
+    video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
+    return segment_video(video, det, emb, backend, t0)
+
+
+def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, backend: str, t0: float | None = None) -> Timeline:
+    """Run the boundary detector over an embedded video and build its timeline."""
+    t0 = time.perf_counter() if t0 is None else t0
+    sampling = video.sampling
     t1 = time.perf_counter()
     boundaries = det.fit_predict(video.embeddings, video.samples_per_second, video.luma)
     video.timings["detect_s"] = time.perf_counter() - t1
@@ -234,4 +327,5 @@ def detect_scenes(
     }
     timeline = build_timeline(video, boundaries, settings)
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
+    timeline.stats["from_cache"] = video.from_cache
     return timeline

@@ -38,6 +38,19 @@ def embedder_options(fn: Callable) -> Callable:
     return fn
 
 
+def cache_options(fn: Callable) -> Callable:
+    """--cache-dir/--no-cache."""
+    fn = click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")(fn)
+    return click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str),
+                        help="Embedding cache folder (default $VIDSCAN_CACHE_DIR or ~/.cache/vidscan).")(fn)
+
+
+def make_cache(cache_dir: str | None, no_cache: bool):
+    from vidscan.cache import EmbeddingCache
+
+    return None if no_cache else EmbeddingCache(cache_dir)
+
+
 def build_embedder(embedder: str, model: str, pretrained: str, device: str, clip_fit: str, quiet: bool):
     from vidscan.embed.registry import create_embedder
 

@@ -23,17 +23,24 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
 @click.option("--size", default="640x360", show_default=True, callback=_size, help="Frame size, WIDTHxHEIGHT.")
 @click.option("--fps", type=click.IntRange(min=5, max=120), default=25, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Another seed gives another broadcast.")
+@click.option("--examples", type=click.Path(file_okay=False, path_type=str),
+              help="Also write few-shot example images (game/ad/commentary sub-folders) to this folder.")
 @click.option("-q", "--quiet", is_flag=True)
-def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, seed: int, quiet: bool) -> None:
+def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, seed: int, examples: str | None, quiet: bool) -> None:
     """Make OUTPUT (default demo.mp4): a synthetic sports broadcast, generated offline.
 
     Studio commentary, game blocks cut between cameras (with flashes and pans) and ad breaks,
     joined by cuts, dissolves and dips to black: every frame is generated with ffmpeg's
     built-in sources, so the exact boundaries and labels are known. They are written to
-    OUTPUT's name + .truth.json.
+    OUTPUT's name + .truth.json. With --examples, example images for few-shot
+    labelling are written too (from other random seeds, never frames of OUTPUT):
+
+    \b
+      vidscan demo-video demo.mp4 --examples demo_examples
+      vidscan classify demo.mp4 --examples demo_examples
     """
     from vidscan.synth import render
-    from vidscan.synth.corpus import broadcast_program
+    from vidscan.synth.corpus import broadcast_program, write_examples
 
     program = broadcast_program(seed=seed, minutes=seconds / 60, width=size[0], height=size[1], fps=fps)
     truth_path = Path(output).with_suffix(".truth.json")
@@ -49,3 +56,7 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
             f"wrote {output}: {truth.duration_s:.1f} s, {truth.frame_count} frames, {len(truth.boundaries)} boundaries; "
             f"ground truth in {truth_path}"
         )
+    if examples:
+        counts = write_examples(examples, width=size[0], height=size[1], fps=fps)
+        if not quiet:
+            click.echo(f"wrote example images to {examples}/: " + ", ".join(f"{k} ({v})" for k, v in counts.items()))

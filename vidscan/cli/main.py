@@ -41,11 +41,13 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from vidscan.cli.classify import classify
     from vidscan.cli.demo import demo_video
     from vidscan.cli.models import models
     from vidscan.cli.scenes import scenes
 
     cli.add_command(scenes)
+    cli.add_command(classify)
     cli.add_command(demo_video)
     cli.add_command(models)
 

@@ -7,12 +7,20 @@ import click
 from vidscan.timeline import Timeline, timecode
 
 
+def _console():
+    """Full width on a terminal; 120 columns when piped (rich would squeeze tables into 80)."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=120)
+
+
 def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     """Segments table (first/last rows when long), damage warnings and the file written."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     table = Table(title=f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)}", title_justify="left")
     for col, justify in (("#", "right"), ("start", "left"), ("end", "left"), ("duration", "right"), ("frames", "right"), ("begins with", "left")):
         table.add_column(col, justify=justify)
@@ -39,3 +47,16 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     total = t.get("total_s") or 0
     speed = f", {timeline.duration_s / total:.1f}x realtime" if total else ""
     console.print(f"wrote {written} ({timeline.stats.get('frames_decoded', 0)} frames{speed})")
+
+
+def print_totals(totals, duration_s: float) -> None:
+    """Per-label totals: time, share of runtime, segments, longest segment."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"time per label (of {timecode(duration_s)})", title_justify="left")
+    for col in ("label", "total", "share", "segments", "longest"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for row in totals.itertuples(index=False):
+        table.add_row(str(row.label), timecode(row.seconds), f"{100 * row.share:.1f}%", str(row.segments), f"{row.longest_s:.1f}s")
+    _console().print(table)

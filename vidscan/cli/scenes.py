@@ -8,6 +8,8 @@ import click
 
 from vidscan.cli.common import (
     build_embedder,
+    cache_options,
+    make_cache,
     default_output,
     embedder_options,
     positive_float,
@@ -31,10 +33,11 @@ from vidscan.cli.common import (
               help="Change-point penalty per second of evidence: higher finds fewer, stronger boundaries.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord"]), default="pyav", show_default=True,
               help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s.")
+@cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
 def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model: str, pretrained: str, device: str,
            clip_fit: str, sample_fps: float | None, every: int | None, min_scene_len: float, penalty: float,
-           decoder: str, quiet: bool) -> None:
+           decoder: str, cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
     """Find scene boundaries (cuts, dissolves, fades) in VIDEO and write a timeline.
 
     Each row of the timeline is a segment: frames (end exclusive), seconds, HH:MM:SS.mmm
@@ -62,6 +65,7 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         backend=decoder,
         progress=progress,
         detector_options={"penalty": penalty, "min_scene_len": min_scene_len},
+        cache=make_cache(cache_dir, no_cache),
     )
     if output == "-":
         text = timeline.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(timeline.to_dict(), indent=2) + "\n"

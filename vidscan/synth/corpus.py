@@ -112,3 +112,33 @@ def accuracy_programs(width: int = 320, height: int = 180, fps: int = 25, videos
 def demo_program(width: int = 640, height: int = 360, fps: int = 25) -> Program:
     """The README demo: 40 seconds of a synthetic sports broadcast."""
     return broadcast_program(seed=7, minutes=40 / 60, width=width, height=height, fps=fps)
+
+
+#: Which looks show each broadcast label (as in :func:`broadcast_program`).
+BROADCAST_LOOKS = {"game": ("field", "closeup", "crowd"), "ad": ("ad",), "commentary": ("studio",)}
+
+
+def write_examples(folder, per_label: int = 8, width: int = 320, height: int = 180, fps: int = 25, seed: int = 99) -> dict[str, int]:
+    """Write few-shot example images for the broadcast labels: ``folder/<label>/*.png``.
+
+    They are drawn from the same looks as the broadcast but with other seeds, so they are
+    examples of the kind of content, never frames of the video being classified.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    from vidscan.synth.render import shot_frames
+
+    rng = random.Random(seed)
+    program = Program([], [], width, height, fps)
+    counts: dict[str, int] = {}
+    for label, looks in BROADCAST_LOOKS.items():
+        target = Path(folder) / label
+        target.mkdir(parents=True, exist_ok=True)
+        for k in range(per_label):
+            shot = Shot(looks[k % len(looks)], 12, seed=rng.randint(0, 10**6))
+            frame = list(shot_frames(shot, program))[rng.randint(0, 11)]
+            Image.fromarray(frame).save(target / f"{label}_{k:02d}.png")
+        counts[label] = per_label
+    return counts

@@ -15,6 +15,7 @@ videos are generated.)
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import tempfile
@@ -164,6 +165,9 @@ def render(
             enc.wait()
         if enc.returncode != 0 or written != truth.frame_count:
             raise OutputError(f"ffmpeg failed to encode the synthetic video ({written}/{truth.frame_count} frames): {err.strip()[-300:]}", path=str(path))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp made it 0600
         tmp_path.replace(path)
     finally:
         tmp_path.unlink(missing_ok=True)

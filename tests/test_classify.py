@@ -1,0 +1,166 @@
+"""classify end to end: few-shot on a synthetic broadcast, CLIP plumbing, the cache, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vidscan.pipeline
+from vidscan.cache import EmbeddingCache
+from vidscan.classify import classify
+from vidscan.cli.main import main
+from vidscan.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
+
+
+def labelled_share(timeline, truth) -> float:
+    """Share of the video's frames whose predicted label equals the true one."""
+    predicted = np.empty(truth.frame_count, object)
+    for seg in timeline.segments:
+        predicted[seg.start_frame : seg.end_frame] = seg.label
+    right = sum(int((predicted[a:b] == label).sum()) for label, a, b in truth.labels)
+    return right / truth.frame_count
+
+
+@pytest.fixture(scope="module")
+def few_shot(broadcast, tmp_path_factory):
+    path, truth, examples = broadcast
+    cache = EmbeddingCache(tmp_path_factory.mktemp("cache"))
+    return classify(path, examples=examples, cache=cache), cache
+
+
+def test_few_shot_weight_free_labels_the_broadcast(few_shot, broadcast):
+    result, _ = few_shot
+    _, truth, _ = broadcast
+    assert result.timeline.settings["classify"]["mode"] == "few-shot"
+    assert result.timeline.settings["classify"]["label_embedder"]["name"] == "features"
+    assert labelled_share(result.timeline, truth) >= 0.95
+    totals = result.totals.set_index("label")["seconds"]
+    for label, seconds in truth.label_seconds().items():
+        assert abs(totals.get(label, 0.0) - seconds) <= 2.0, (label, totals.to_dict(), truth.label_seconds())
+
+
+def test_per_frame_mode_is_smooth_and_right(broadcast):
+    path, truth, examples = broadcast
+    result = classify(path, examples=examples, per_frame=True, sampling="fps:5", smooth=2.0)
+    segs = result.timeline.segments
+    assert all(s.transition in ("start", "label") for s in segs)
+    assert labelled_share(result.timeline, truth) >= 0.9
+    assert len(segs) <= 2 * len(truth.labels)  # no flicker
+
+
+def test_merge_gives_one_row_per_block(broadcast):
+    path, truth, examples = broadcast
+    merged = classify(path, examples=examples, merge=True).timeline
+    labels = [s.label for s in merged.segments]
+    assert all(a != b for a, b in zip(labels, labels[1:]))
+
+
+def test_classify_after_scenes_does_not_decode_again(broadcast, tmp_path, monkeypatch):
+    path, _, examples = broadcast
+    cache = EmbeddingCache(tmp_path)
+    vidscan.pipeline.detect_scenes(path, cache=cache)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(vidscan.pipeline, "open_video", no_decoding)
+    result = classify(path, examples=examples, cache=cache)
+    assert result.timeline.stats["from_cache"]
+
+
+def test_damaged_cache_entry_is_recomputed(broadcast, tmp_path):
+    path, _, _ = broadcast
+    cache = EmbeddingCache(tmp_path)
+    first = vidscan.pipeline.detect_scenes(path, cache=cache)
+    entries = list(tmp_path.rglob("*.npz"))
+    assert len(entries) == 1
+    data = bytearray(entries[0].read_bytes())
+    data[len(data) // 2] ^= 0xFF  # flip a byte in the middle
+    entries[0].write_bytes(bytes(data))
+    again = vidscan.pipeline.detect_scenes(path, cache=cache)
+    assert cache.rejected == 1 and not again.stats["from_cache"]
+    assert [s.start_frame for s in again.segments] == [s.start_frame for s in first.segments]
+    assert vidscan.pipeline.detect_scenes(path, cache=cache).stats["from_cache"]
+
+
+def test_clip_zero_shot_plumbing(shots_video, tiny_clip_model):
+    import vidscan
+
+    path, _ = shots_video
+    emb = vidscan.create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
+    result = classify(path, "ad,game,commentary", embedder=emb, sampling="fps:2")
+    seg = result.timeline.segments[0]
+    assert set(seg.probabilities) == {"ad", "game", "commentary"}
+    assert sum(seg.probabilities.values()) == pytest.approx(1.0)
+    assert result.timeline.settings["classify"]["mode"] == "zero-shot"
+    prompts = result.timeline.settings["classify"]["labels"]["ad"]["prompts"]
+    assert len(prompts) >= 3 and "advertisement" in prompts[0]
+    # Boundaries still come from the exact every-frame detector, labels from CLIP at 2/s.
+    assert result.timeline.settings["sampling"] == "all" and result.timeline.settings["classify"]["label_sampling"] == "fps:2"
+
+
+def test_zero_shot_with_weight_free_embedder_says_what_to_do(shots_video):
+    path, _ = shots_video
+    with pytest.raises(UsageError, match="--examples DIR, or use a CLIP model"):
+        classify(path, "ad,game", embedder="features")
+
+
+def test_examples_folder_problems(shots_video, tmp_path):
+    path, _ = shots_video
+    (tmp_path / "ad").mkdir()
+    (tmp_path / "game").mkdir()
+    with pytest.raises(InputError, match="no example images"):
+        classify(path, examples=tmp_path)
+    (tmp_path / "ad" / "a.png").write_bytes(b"not really a png")
+    (tmp_path / "game" / "g.jpg").write_bytes(b"\xff\xd8 nope")
+    with pytest.raises(InputError, match="cannot be read"):
+        classify(path, examples=tmp_path)
+    with pytest.raises(InputError, match="at least two"):
+        classify(path, examples=tmp_path / "ad")
+
+
+def test_cli_classify_writes_timeline_and_totals(capsys, broadcast, tmp_path):
+    path, truth, examples = broadcast
+    out = tmp_path / "labels.csv"
+    code = main(["classify", str(path), "--examples", str(examples), "-o", str(out), "--merge", "--cache-dir", str(tmp_path / "c")])
+    stdout, err = capsys.readouterr()
+    assert code == 0, err
+    df = pd.read_csv(out)
+    assert {"label", "confidence", "runner_up", "p_ad", "p_game", "p_commentary"} <= set(df.columns)
+    totals = pd.read_csv(tmp_path / "labels.totals.csv")
+    assert list(totals.columns) == ["label", "seconds", "share", "segments", "longest_s"]
+    assert totals["seconds"].sum() == pytest.approx(truth.duration_s, abs=0.05)
+    assert json.loads((tmp_path / "labels.totals.json").read_text())["labels"][0]["label"] == totals["label"][0]
+    assert "time per label" in stdout
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["--labels", "ad,,game"], EXIT_USAGE, "empty label"),
+        (["--labels", "ad,game,ad"], EXIT_USAGE, "duplicate"),
+        (["--labels", "ad,game", "--embedder", "features"], EXIT_USAGE, "no text tower"),
+        (["--labels", "ad,game", "--min-confidence", "2"], EXIT_USAGE, "min-confidence"),
+        ([], EXIT_USAGE, "say what to look for"),
+        (["--examples", "/no/such/dir"], EXIT_INPUT, "examples folder not found"),
+    ],
+)
+def test_cli_classify_bad_input(capsys, shots_video, tmp_path, args, code, message):
+    path, _ = shots_video
+    out = tmp_path / "x.csv"
+    got = main(["classify", str(path), "-o", str(out), *args])
+    _, err = capsys.readouterr()
+    assert got == code, err
+    assert len(err.strip().splitlines()) == 1 and message in err
+    assert not out.exists()
+
+
+def test_cli_config_that_does_not_parse(capsys, shots_video, tmp_path):
+    path, _ = shots_video
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[labels.ad]\nprompts = [\"x\"\n")
+    assert main(["classify", str(path), "--config", str(cfg)]) == EXIT_USAGE
+    assert "line" in capsys.readouterr().err

@@ -1,0 +1,182 @@
+"""The classify pipeline: segments (or smoothed per-frame runs) labelled zero-/few-shot.
+
+Boundaries come from the scene detector on the weight-free features at every frame (exact
+cuts); labels come from the labelling embedder's samples (CLIP at 2 frames/s by default, or
+the same features when only examples are given). Both are computed in one decode pass and
+cached, so ``classify`` after ``scenes`` on the same file does not decode again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vidscan.atomic import atomic_write_text
+from vidscan.cache import EmbeddingCache
+from vidscan.detect import create_detector
+from vidscan.detect.base import Boundary
+from vidscan.embed.base import Embedder
+from vidscan.embed.registry import create_embedder
+from vidscan.errors import UsageError
+from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, load_config, merge_same_label, parse_label_list, runs, viterbi
+from vidscan.labels.config import LabelSpec, check_names
+from vidscan.labels.aggregate import set_label
+from vidscan.labels.examples import embed_examples, example_folders
+from vidscan.pipeline import build_timeline, default_sampling, embed_video_multi, segment_video
+from vidscan.progress import Progress
+from vidscan.timeline import Timeline
+from vidscan.video import Sampling
+
+
+@dataclass
+class ClassifyResult:
+    timeline: Timeline
+    totals: pd.DataFrame
+
+    def totals_dict(self) -> dict[str, Any]:
+        return {
+            "video": self.timeline.video.path,
+            "duration_s": round(self.timeline.duration_s, 6),
+            "labels": self.totals.to_dict(orient="records"),
+        }
+
+    def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
+        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json``."""
+        fmt = self.timeline.write(path, fmt)
+        target = Path(path)
+        stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+        csv_path = target.with_name(f"{stem}.totals.csv")
+        json_path = target.with_name(f"{stem}.totals.json")
+        atomic_write_text(csv_path, self.totals.to_csv(index=False))
+        atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
+        return [target, csv_path, json_path]
+
+
+def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, examples: str | Path | None) -> LabelSet:
+    """One label set from ``--labels``, ``--config`` and/or ``--examples`` (which must agree)."""
+    if labels is not None and config is not None:
+        raise UsageError("give either --labels or --config, not both")
+    if isinstance(labels, str):
+        labels = parse_label_list(labels)
+    elif config is not None:
+        labels = load_config(config)
+    if examples is not None:
+        folders = example_folders(examples)
+        if labels is None:
+            names = list(folders)
+            check_names(names)
+            return LabelSet([LabelSpec(n, [], folders[n]) for n in names], source=str(examples))
+        missing = [n for n in labels.names if n not in folders]
+        if missing:
+            raise UsageError(f"examples folder {examples} has no sub-folder for label(s) {', '.join(missing)}")
+        for spec in labels.labels:
+            spec.examples = folders[spec.name]
+    if labels is None:
+        raise UsageError("say what to look for: --labels ad,game,commentary, --config FILE or --examples DIR")
+    return labels
+
+
+def choose_embedder(labels: LabelSet, explicit: bool) -> str:
+    """CLIP when there are prompts to read; the weight-free features for examples only."""
+    has_examples = any(spec.examples for spec in labels.labels)
+    return "clip" if labels.has_prompts and not (has_examples and not explicit) else "features"
+
+
+def classify(
+    path: str | Path,
+    labels: LabelSet | str | None = None,
+    *,
+    config: str | Path | None = None,
+    examples: str | Path | None = None,
+    embedder: str | Embedder | None = None,
+    sampling: Sampling | str | None = None,
+    per_frame: bool = False,
+    min_confidence: float = 0.0,
+    merge: bool = False,
+    smooth: float = 2.0,
+    detector_options: dict[str, Any] | None = None,
+    embedder_options: dict[str, Any] | None = None,
+    backend: str = "pyav",
+    progress: Progress | None = None,
+    cache: EmbeddingCache | None = None,
+    warn: Any = None,
+) -> ClassifyResult:
+    """Label the segments of one video (or, with ``per_frame``, its smoothed frames).
+
+    Give labels as ``"ad,game,commentary"`` (zero-shot with default prompt templates), a
+    :class:`LabelSet` or a TOML ``config``; and/or ``examples``, a folder with one sub-folder
+    of images per label (few-shot; works with the weight-free embedder, offline).
+    """
+    t0 = time.perf_counter()
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"min confidence must be between 0 and 1, got {min_confidence}")
+    if smooth < 0:
+        raise UsageError(f"smoothing must be >= 0 seconds, got {smooth}")
+    label_set = resolve_labels(labels, config, examples)
+    has_examples = any(spec.examples for spec in label_set.labels)
+    if isinstance(embedder, Embedder):
+        emb = embedder
+    else:
+        name = embedder or choose_embedder(label_set, explicit=False)
+        emb = create_embedder(name, **((embedder_options or {}) if name == "clip" else {}))
+    use_prompts = label_set.has_prompts and emb.has_text
+    if label_set.has_prompts and not emb.has_text and not has_examples:
+        emb.embed_text([])  # raises: zero-shot needs a text tower
+    if label_set.has_prompts and not emb.has_text and warn is not None:
+        warn(f"the {emb.name!r} embedder has no text tower: prompts are ignored, labels come from the examples")
+    example_vecs = None
+    if has_examples:
+        example_vecs = {spec.name: embed_examples(spec.examples, emb, spec.name) for spec in label_set.labels if spec.examples}
+        missing = [n for n in label_set.names if n not in example_vecs]
+        if missing and not use_prompts:
+            raise UsageError(f"no examples for label(s) {', '.join(missing)}")
+        if missing:
+            example_vecs = None  # examples for only some labels cannot be compared fairly
+    scorer = LabelScorer.build(label_set, emb, example_vecs, use_prompts=use_prompts)
+
+    if isinstance(sampling, str):
+        sampling = Sampling.parse(sampling)
+    label_sampling = sampling or default_sampling(emb)
+    requests: list[tuple[Embedder, Sampling]] = [(emb, label_sampling)]
+    boundary_emb = emb
+    if not per_frame and emb.name != "features":
+        boundary_emb = create_embedder("features")
+        requests.append((boundary_emb, Sampling.all_frames()))
+    videos = embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache)
+    labelled = videos[0]
+    log_p = scorer.log_probs(labelled.embeddings)
+    probs = np.exp(log_p)
+    detector = create_detector("kernel", **(detector_options or {}))
+
+    if per_frame:
+        penalty = smooth * labelled.samples_per_second
+        path_ = viterbi(log_p, penalty) if smooth > 0 else np.argmax(log_p, axis=1)
+        bounds = [Boundary(start, "label") for _, start, _ in runs(path_)[1:]]
+        timeline = build_timeline(labelled, bounds)
+        for seg, (_, start, end) in zip(timeline.segments, runs(path_)):
+            set_label(seg, probs[start:end].mean(axis=0), scorer.names, min_confidence)
+        timeline.settings = {"sampling": label_sampling.describe(), "backend": backend, "embedder": emb.describe()}
+    else:
+        timeline = segment_video(videos[-1], detector, boundary_emb, backend, t0)
+        label_segments(timeline, labelled.times, probs, scorer.names, min_confidence)
+    if merge:
+        merge_same_label(timeline)
+    timeline.settings["classify"] = {
+        "mode": scorer.mode,
+        "per_frame": per_frame,
+        "smooth_s": smooth if per_frame else None,
+        "min_confidence": min_confidence,
+        "merge": merge,
+        "label_sampling": label_sampling.describe(),
+        "label_embedder": emb.describe(),
+        **label_set.describe(),
+    }
+    timeline.stats.setdefault("timings_s", {})["classify_total_s"] = round(time.perf_counter() - t0, 4)
+    timeline.stats["from_cache"] = all(v.from_cache for v in videos)
+    return ClassifyResult(timeline, label_totals(timeline, scorer.names))

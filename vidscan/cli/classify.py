@@ -1,0 +1,84 @@
+"""``vidscan classify``: what each segment is, and how much time each label got."""
+
+from __future__ import annotations
+
+import click
+
+from vidscan.cli.common import build_embedder, cache_options, default_output, embedder_options, make_cache, positive_float, resolve_format, sampling_from
+
+
+@click.command()
+@click.argument("video", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--labels", help="Comma-separated labels for zero-shot CLIP, e.g. ad,game,commentary.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=str), help="TOML file with labels, prompts, examples and defaults.")
+@click.option("--examples", type=click.Path(file_okay=False, path_type=str),
+              help="Folder with one sub-folder of example images (or clips) per label: few-shot, works offline.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Labelled timeline (default ./<video>.labels.csv); totals go beside it as <name>.totals.csv/.json.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Timeline format (default: from -o, else csv).")
+@embedder_options
+@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to label (default 2 for clip, every frame for features).")
+@click.option("--every", type=click.IntRange(min=1), help="Label every K-th frame instead.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]")
+@click.option("--merge/--no-merge", default=None, help="Join adjacent segments that got the same label.  [default: no-merge]")
+@click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes.")
+@click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, in seconds of evidence.")
+@click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
+@click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@cache_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
+def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, cache_dir, no_cache, quiet) -> None:
+    """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
+
+    \b
+    Examples:
+      vidscan classify match.mp4 --labels ad,game,commentary          # CLIP zero-shot
+      vidscan classify match.mp4 --config sample_configs/sports_broadcast.toml
+      vidscan classify match.mp4 --examples my_examples/              # weight-free, offline
+      vidscan classify match.mp4 --labels ad,game --per-frame --merge
+    """
+    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels
+    from vidscan.progress import ConsoleProgress, NullProgress
+    from vidscan.video.base import check_readable_file
+
+    check_readable_file(video)
+    label_set = resolve_labels(labels, config, examples)
+    opts = label_set.options
+    min_confidence = min_confidence if min_confidence is not None else float(opts.get("min_confidence", 0.0))
+    merge = merge if merge is not None else bool(opts.get("merge", False))
+    if sample_fps is None and every is None and "sample_fps" in opts:
+        sample_fps = float(opts["sample_fps"])
+    sampling = sampling_from(sample_fps, every)
+    fmt = resolve_format(output, fmt)
+    chosen = embedder if embedder_explicit() else choose_embedder(label_set, explicit=False)
+    emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
+    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
+    result = run_classify(
+        video,
+        label_set,
+        embedder=emb,
+        sampling=sampling,
+        per_frame=per_frame,
+        min_confidence=min_confidence,
+        merge=merge,
+        smooth=smooth,
+        detector_options={"penalty": penalty, "min_scene_len": min_scene_len},
+        progress=NullProgress() if quiet else ConsoleProgress(),
+        cache=make_cache(cache_dir, no_cache),
+        warn=warn,
+    )
+    target = output or str(default_output(video, "labels", fmt))
+    written = result.write(target, fmt)
+    if not quiet:
+        from vidscan.cli.report import print_summary, print_totals
+
+        print_summary(result.timeline, str(written[0]))
+        print_totals(result.totals, result.timeline.duration_s)
+        click.echo(f"totals: {written[1]} and {written[2]}")
+
+
+def embedder_explicit() -> bool:
+    """Was --embedder given on the command line (rather than left to its default)?"""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source("embedder") == click.core.ParameterSource.COMMANDLINE

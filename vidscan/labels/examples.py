@@ -1,0 +1,76 @@
+"""Few-shot examples: a folder with one sub-folder of images (or short clips) per label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vidscan.embed.base import Embedder
+from vidscan.errors import InputError, UsageError
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+VIDEO_EXTS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"}
+#: Frames taken from each example clip (evenly spread, at most this many).
+FRAMES_PER_CLIP = 8
+
+
+def example_folders(root: str | Path) -> dict[str, Path]:
+    """Label name -> folder, from the sub-folders of ``root``."""
+    r = Path(root)
+    if not r.is_dir():
+        raise InputError("examples folder not found (it must hold one sub-folder per label)", path=str(root))
+    folders = {p.name: p for p in sorted(r.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+    if len(folders) < 2:
+        raise InputError("examples folder needs at least two sub-folders, one per label", path=str(root))
+    return folders
+
+
+def _load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            img = img.resize(size, Image.Resampling.BOX if img.width > size[0] else Image.Resampling.BILINEAR)
+            return np.asarray(img, np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"example image cannot be read ({type(exc).__name__})", path=str(path)) from None
+
+
+def _load_clip(path: Path, size: tuple[int, int]) -> np.ndarray:
+    from vidscan.video import Sampling, open_video
+
+    with open_video(path) as source:
+        info = source.info
+        step = max(1, int(info.frame_count / FRAMES_PER_CLIP)) if info.frame_count else 1
+        frames = [b.frames for b in source.batches(Sampling.every(step), size=size)]
+    if not frames:
+        raise InputError("example clip has no frames", path=str(path))
+    return np.concatenate(frames)[:FRAMES_PER_CLIP]
+
+
+def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
+    """Embeddings ``[K, D]`` of every image (and clip frame) in ``folder``."""
+    size = embedder.frame_size(1280, 720)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS)
+    if not files:
+        raise InputError(f"no example images for label {label!r} (looked for {', '.join(sorted(IMAGE_EXTS))} and video clips)", path=str(folder))
+    frames: list[np.ndarray] = []
+    for f in files:
+        if f.suffix.lower() in IMAGE_EXTS:
+            frames.append(_load_image(f, size)[None])
+        else:
+            frames.append(_load_clip(f, size))
+    return embedder.embed(np.concatenate(frames))
+
+
+def embed_example_root(root: str | Path, embedder: Embedder, names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Embed an examples folder; with ``names`` every name must have a sub-folder."""
+    folders = example_folders(root)
+    if names is not None:
+        missing = [n for n in names if n not in folders]
+        if missing:
+            raise UsageError(f"examples folder {root} has no sub-folder for label(s) {', '.join(missing)}")
+        folders = {n: folders[n] for n in names}
+    return {name: embed_examples(folder, embedder, name) for name, folder in folders.items()}
