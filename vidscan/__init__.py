@@ -10,6 +10,7 @@ Heavy dependencies (torch, open_clip) load only when a CLIP embedder is created.
 """
 
 from vidscan._version import __version__
+from vidscan.classify import ClassifyResult, classify
 from vidscan.detect import BoundaryDetector, create_detector
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
@@ -20,6 +21,7 @@ from vidscan.video import Sampling, VideoInfo, open_video, probe
 
 __all__ = [
     "BoundaryDetector",
+    "ClassifyResult",
     "Embedder",
     "InputError",
     "ModelUnavailableError",
@@ -31,6 +33,7 @@ __all__ = [
     "VideoInfo",
     "VidscanError",
     "__version__",
+    "classify",
     "create_detector",
     "create_embedder",
     "detect_scenes",
