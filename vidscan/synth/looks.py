@@ -190,11 +190,11 @@ def closeup(rng, w, h, fps):
 
 @look("crowd", group="game")
 def crowd(rng, w, h, fps):
-    """The stands: dark seating and a dense, flickering mass of supporters in team colours."""
+    """The stands: a dense, flickering mass of faces and shirts in team colours."""
     shirt = rng.choice(["0xd32f2f", "0xfafafa", "0xffeb3b", "0x1565c0", "0x6a1b9a"])
-    seats = rng.choice(["0x263238", "0x37474f", "0x2e2e38", "0x303030"])
+    faces = rng.choice(["0xc8a27c", "0xb08968", "0xd4b08c", "0x9c7a5b"])
     spec = f"life=s={w // 6}x{h // 6}:r={fps}:mold=20:ratio={rng.uniform(0.3, 0.6):.2f}:life_color={shirt}"
-    spec += f":death_color={seats}:mold_color=0x5d6d7e:seed={rng.randint(0, 9999)}"
+    spec += f":death_color={faces}:mold_color=0x6d4c41:seed={rng.randint(0, 9999)}"
     return _lavfi(spec).filter("scale", w, h, flags="neighbor").filter("gblur", sigma=1.5)
 
 
