@@ -23,3 +23,10 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_readme_starts_with_install_and_run():
     first = readme_commands()[0]
     assert first.startswith("pip install") and "vidscan scenes" in first
+
+
+def test_every_package_folder_is_a_real_package():
+    """A folder without __init__.py is left out of `pip install .` (the README's first command)."""
+    for folder in (ROOT / "vidscan").rglob("*"):
+        if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("*.py")):
+            assert (folder / "__init__.py").exists(), folder

@@ -22,7 +22,7 @@ from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
 from vidscan.cache import EmbeddingCache
-from vidscan.errors import InputError, VidscanError
+from vidscan.errors import InputError, UsageError, VidscanError
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Segment, Timeline
 from vidscan.video import FrameBatch, Sampling, VideoInfo, open_video
@@ -294,13 +294,16 @@ def detect_scenes(
     embedder_options: dict[str, Any] | None = None,
     detector_options: dict[str, Any] | None = None,
     cache: EmbeddingCache | None = None,
+    decode: str = "full",
 ) -> Timeline:
     """Find the scene boundaries of one video and return its :class:`Timeline`.
 
     ``embedder``: ``"features"`` (weight-free, default), ``"clip"`` or an :class:`Embedder`.
     ``sampling``: a :class:`Sampling` or text like ``"all"``, ``"every:2"``, ``"fps:2"``
     (default: every frame for ``features``, 2/s for CLIP). ``detector_options`` go to the
-    detector (e.g. ``penalty``, ``min_scene_len`` in seconds).
+    detector (e.g. ``penalty``, ``min_scene_len`` in seconds). ``decode="coarse"`` looks at
+    keyframes first and decodes every frame only where they differ (see vidscan.coarse):
+    faster on broadcast files with regular keyframes, every-frame sampling only.
     """
     t0 = time.perf_counter()
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
@@ -308,6 +311,19 @@ def detect_scenes(
         sampling = Sampling.parse(sampling)
     sampling = sampling or default_sampling(emb)
     det = detector if isinstance(detector, BoundaryDetector) else create_detector(detector, **(detector_options or {}))
+    if decode == "coarse":
+        if sampling.mode != "all" or backend != "pyav":
+            raise UsageError("coarse-to-fine decoding works with every-frame sampling and the pyav decoder")
+        from vidscan.coarse import embed_coarse_to_fine
+
+        video, coarse_stats = embed_coarse_to_fine(path, emb, progress=progress)
+        timeline = segment_video(video, det, emb, backend, t0)
+        timeline.settings["decode"] = "coarse"
+        timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
+                                    "stretches": coarse_stats.candidate_stretches}
+        return timeline
+    if decode != "full":
+        raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
     video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
     return segment_video(video, det, emb, backend, t0)
 

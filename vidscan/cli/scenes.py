@@ -33,11 +33,14 @@ from vidscan.cli.common import (
               help="Change-point penalty per second of evidence: higher finds fewer, stronger boundaries.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord"]), default="pyav", show_default=True,
               help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s.")
+@click.option("--decode", "decode", type=click.Choice(["full", "coarse"]), default="full", show_default=True,
+              help="coarse: decode keyframes first and every frame only where they differ (faster on broadcast files "
+                   "with regular keyframes; can miss a shot shorter than one keyframe interval that returns to the same picture).")
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
 def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model: str, pretrained: str, device: str,
            clip_fit: str, sample_fps: float | None, every: int | None, min_scene_len: float, penalty: float,
-           decoder: str, cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
+           decoder: str, decode: str, cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
     """Find scene boundaries (cuts, dissolves, fades) in VIDEO and write a timeline.
 
     Each row of the timeline is a segment: frames (end exclusive), seconds, HH:MM:SS.mmm
@@ -66,6 +69,7 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         progress=progress,
         detector_options={"penalty": penalty, "min_scene_len": min_scene_len},
         cache=make_cache(cache_dir, no_cache),
+        decode=decode,
     )
     if output == "-":
         text = timeline.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(timeline.to_dict(), indent=2) + "\n"

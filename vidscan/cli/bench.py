@@ -1,0 +1,36 @@
+"""``vidscan bench``: throughput of vidscan (and PySceneDetect) on your files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
+              help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, pyscenedetect.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
+def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | None) -> None:
+    """Time each method on PATHS (files or folders of videos): per-stage seconds, frames/s,
+    x realtime, peak memory, and F1 where a <name>.truth.json sits beside the video."""
+    from vidscan.bench import METHODS, benchmark, print_report, save
+    from vidscan.errors import UsageError
+    from vidscan.labels.examples import VIDEO_EXTS
+
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise UsageError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(f for f in p.rglob("*") if f.suffix.lower() in VIDEO_EXTS) if p.is_dir() else [p]
+    if not files:
+        raise UsageError("no video files found")
+    report = benchmark(files, chosen, device, log=lambda m: click.echo(m, err=True))
+    print_report(report)
+    if json_out:
+        save(report, json_out)
+        click.echo(f"wrote {json_out}")
