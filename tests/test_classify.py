@@ -164,3 +164,13 @@ def test_cli_config_that_does_not_parse(capsys, shots_video, tmp_path):
     cfg.write_text("[labels.ad]\nprompts = [\"x\"\n")
     assert main(["classify", str(path), "--config", str(cfg)]) == EXIT_USAGE
     assert "line" in capsys.readouterr().err
+
+
+def test_boundaries_from_samples_need_no_every_frame_pass(shots_video, tiny_clip_model):
+    import vidscan
+
+    path, _ = shots_video
+    emb = vidscan.create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
+    result = classify(path, "ad,game", embedder=emb, sampling="fps:4", boundaries="samples")
+    assert result.timeline.settings["sampling"] == "fps:4"  # the detector ran on the CLIP samples
+    assert result.timeline.segments[-1].end_frame == result.timeline.video.frame_count

@@ -160,3 +160,15 @@ def test_sparse_sampling_skips_gop_tails_but_returns_the_same_frames(request, fi
     np.testing.assert_allclose(plain[1], fast[1])
     assert np.abs(plain[2].astype(int) - fast[2].astype(int)).max() <= 2
     assert plain[3].frames_decoded == fast[3].frames_decoded
+
+
+@pytest.mark.parametrize("fixture", ["shots_video", "editlist_video"])
+def test_torchcodec_backend_matches_pyav(request, fixture):
+    pytest.importorskip("torchcodec", reason="torchcodec is an optional extra (vidscan[gpu])")
+    value = request.getfixturevalue(fixture)
+    path = value[0] if isinstance(value, tuple) else value
+    a, ia, ta, _ = decode_all(path, Sampling.per_second(3), "pyav")
+    b, ib, tb, stats = decode_all(path, Sampling.per_second(3), "torchcodec")
+    np.testing.assert_array_equal(ia, ib)
+    np.testing.assert_allclose(ta, tb, atol=1e-6)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 8  # different scalers, same frames

@@ -25,10 +25,15 @@ from vidscan.cli.common import build_embedder, cache_options, default_output, em
 @click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, in seconds of evidence.")
 @click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
 @click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,
+              help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
+                   "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
+@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
+              help="Video decoder; torchcodec-cuda decodes on an NVIDIA GPU.")
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
 def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, cache_dir, no_cache, quiet) -> None:
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, cache_dir, no_cache, quiet) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -67,6 +72,8 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         progress=NullProgress() if quiet else ConsoleProgress(),
         cache=make_cache(cache_dir, no_cache),
         warn=warn,
+        boundaries=boundaries,
+        backend=decoder,
     )
     target = output or str(default_output(video, "labels", fmt))
     written = result.write(target, fmt)

@@ -31,8 +31,9 @@ from vidscan.cli.common import (
 @click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
 @click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"),
               help="Change-point penalty per second of evidence: higher finds fewer, stronger boundaries.")
-@click.option("--decoder", type=click.Choice(["pyav", "decord"]), default="pyav", show_default=True,
-              help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s.")
+@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
+              help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s; "
+                   "torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")
 @click.option("--decode", "decode", type=click.Choice(["full", "coarse"]), default="full", show_default=True,
               help="coarse: decode keyframes first and every frame only where they differ (faster on broadcast files "
                    "with regular keyframes; can miss a shot shorter than one keyframe interval that returns to the same picture).")

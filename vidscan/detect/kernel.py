@@ -118,7 +118,9 @@ class KernelDetector(BoundaryDetector):
         }
 
     def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "KernelDetector":
-        x = np.asarray(signal, dtype=np.float64)
+        # float32 over the whole video (a 3-hour file at 25 fps is 270k samples); each window is
+        # converted to float64 only while ruptures works on it.
+        x = np.asarray(signal, dtype=np.float32)
         n = len(x)
         self._boundaries = []
         if n < 2:
@@ -194,7 +196,7 @@ class KernelDetector(BoundaryDetector):
     def _changes(self, x: np.ndarray, pen: float, min_size: int) -> list[int]:
         if len(x) < 2 * max(min_size, 1):
             return []
-        algo = rpt.KernelCPD(kernel=self.kernel, min_size=max(min_size, 1)).fit(x)
+        algo = rpt.KernelCPD(kernel=self.kernel, min_size=max(min_size, 1)).fit(np.asarray(x, dtype=np.float64))
         return [int(c) for c in algo.predict(pen=pen)[:-1]]
 
     @staticmethod

@@ -113,8 +113,9 @@ def available_backends() -> list[str]:
 
 
 def open_video(path: str | Path, backend: str = "pyav") -> VideoSource:
-    """Open ``path`` with the named backend (``pyav``: exact, the default; ``decord``: fast
-    sequential reads, not exact on edit lists)."""
+    """Open ``path`` with the named backend: ``pyav`` (exact, the default), ``decord`` (fast
+    sequential reads, not exact on edit lists), ``torchcodec`` / ``torchcodec-cuda`` (exact,
+    random access; NVDEC on an NVIDIA GPU)."""
     _load_builtin_backends()
     try:
         factory = _BACKENDS[backend]
@@ -128,5 +129,12 @@ def _load_builtin_backends() -> None:
         return
     from vidscan.video import decord_backend, pyav_backend
 
+    def torchcodec_factory(path: str, device: str = "cpu") -> VideoSource:
+        from vidscan.video.torchcodec_backend import TorchCodecSource  # imports torch: only when asked
+
+        return TorchCodecSource(path, device=device)
+
     register_backend("pyav", pyav_backend.PyAVSource)
     register_backend("decord", decord_backend.DecordSource)
+    register_backend("torchcodec", torchcodec_factory)
+    register_backend("torchcodec-cuda", lambda path: torchcodec_factory(path, device="cuda"))
