@@ -342,6 +342,21 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
         "detector": det.params(),
     }
     timeline = build_timeline(video, boundaries, settings)
+    timeline.score_curve = downsample_curve(video.times, getattr(det, "scores_", np.zeros(0)))
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = video.from_cache
     return timeline
+
+
+def downsample_curve(times: np.ndarray, scores: np.ndarray, points: int = 2000) -> list[tuple[float, float]]:
+    """At most ``points`` (time, score) pairs, keeping each bucket's peak so boundaries stay visible."""
+    if len(scores) == 0 or len(scores) != len(times):
+        return []
+    if len(scores) <= points:
+        return [(round(float(t), 4), round(float(v), 4)) for t, v in zip(times, scores)]
+    edges = np.linspace(0, len(scores), points + 1).astype(int)
+    out = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        k = a + int(np.argmax(scores[a:b]))
+        out.append((round(float(times[k]), 4), round(float(scores[k]), 4)))
+    return out

@@ -154,6 +154,7 @@ class Timeline:
             "settings": self.settings,
             "stats": self.stats,
             "segments": [_segment_dict(s) for s in self.segments],
+            "score_curve": {"times_s": [t for t, _ in self.score_curve], "scores": [v for _, v in self.score_curve]},
         }
 
     def to_json(self, path: str | Path) -> None:
@@ -168,11 +169,13 @@ class Timeline:
         for s in raw["segments"]:
             s = {k: v for k, v in s.items() if k not in ("frames", "duration_s", "start_tc", "end_tc")}
             segments.append(Segment(**s))
+        curve = raw.get("score_curve") or {}
         return cls(
             video=VideoInfo(**raw["video"]),
             segments=segments,
             settings=raw.get("settings", {}),
             stats=raw.get("stats", {}),
+            score_curve=list(zip(curve.get("times_s", []), curve.get("scores", []))),
             version=raw.get("vidscan_version", ""),
         )
 

@@ -47,6 +47,22 @@ from vidscan.detect.base import Boundary, BoundaryDetector
 from vidscan.errors import UsageError
 
 
+def contrast_curve(x: np.ndarray, half_window: int) -> np.ndarray:
+    """Distance between the mean of the ``half_window`` samples before and after each sample:
+    the "how much does the picture change here" curve shown in reports."""
+    n = len(x)
+    if n < 2:
+        return np.zeros(n, np.float32)
+    c = np.vstack([np.zeros((1, x.shape[1]), np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
+    idx = np.arange(n)
+    lo, hi = np.maximum(0, idx - half_window), np.minimum(n, idx + half_window)
+    left = (c[idx] - c[lo]) / np.maximum(idx - lo, 1)[:, None]
+    right = (c[hi] - c[idx]) / np.maximum(hi - idx, 1)[:, None]
+    out = np.linalg.norm(right - left, axis=1)
+    out[(idx - lo == 0) | (hi - idx == 0)] = 0.0
+    return out.astype(np.float32)
+
+
 def _is_dip(luma: np.ndarray | None, c1: int, c2: int, ctx: int) -> bool:
     """Is [c1, c2) a dip to black (or white) between brighter (darker) neighbours?"""
     if luma is None or c1 < 1 or c2 >= len(luma):
@@ -105,6 +121,8 @@ class KernelDetector(BoundaryDetector):
         self.window = int(window)
         self.overlap = int(overlap)
         self._boundaries: list[Boundary] = []
+        #: Per-sample change score (see :func:`contrast_curve`) from the last fit.
+        self.scores_: np.ndarray = np.zeros(0, np.float32)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -128,6 +146,7 @@ class KernelDetector(BoundaryDetector):
         sps = float(samples_per_second)
         min_size = max(1, int(round(self.min_scene_len * sps)))
         filtered = smooth(x, int(round(self.smoothing * sps)))
+        self.scores_ = contrast_curve(filtered, max(1, int(round(0.5 * sps))))
         pen = self.penalty * sps
         changes = self._windowed_changes(filtered, pen, min_size)
         max_len = int(round(self.max_transition * sps))

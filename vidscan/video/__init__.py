@@ -12,6 +12,21 @@ def probe(path: str, backend: str = "pyav") -> VideoInfo:
         return source.info
 
 
+def read_frames(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav"):
+    """Exact frames at the given indices, upright, as ``uint8 [N, H, W, 3]`` (sorted by index).
+
+    Used for thumbnails and keyframe exports; only the GOPs holding those frames are decoded.
+    """
+    import numpy as np
+
+    with open_video(path, backend) as source:
+        batches = list(source.batches(Sampling.frames(indices), size=size, batch_size=64))
+    if not batches:
+        w, h = size or (source.info.width, source.info.height)
+        return np.zeros((0, h, w, 3), np.uint8), np.zeros(0, np.int64)
+    return np.concatenate([b.frames for b in batches]), np.concatenate([b.indices for b in batches])
+
+
 __all__ = [
     "DecodeStats",
     "FrameBatch",
@@ -21,5 +36,6 @@ __all__ = [
     "available_backends",
     "open_video",
     "probe",
+    "read_frames",
     "register_backend",
 ]

@@ -233,8 +233,12 @@ class PyAVSource(VideoSource):
             return
         tb = float(stream.time_base)
         start = self.info.start_time_s
-        selector = sampling.selector()
-        needed = np.array([p for i, p in enumerate(pts) if selector.keep(i, float(p) * tb - start)], np.int64)
+        if sampling.mode == "indices":
+            chosen = np.asarray(sampling.indices, np.int64)
+            needed = pts[chosen[(chosen >= 0) & (chosen < len(pts))]]
+        else:
+            selector = sampling.selector()
+            needed = np.array([p for i, p in enumerate(pts) if selector.keep(i, float(p) * tb - start)], np.int64)
         # The last wanted timestamp of each GOP, keyed by the GOP's keyframe.
         owner = keys[np.clip(np.searchsorted(keys, needed, side="right") - 1, 0, len(keys) - 1)]
         last_wanted: dict[int, int] = {}

@@ -22,6 +22,8 @@ class Sampling:
 
     mode: str = "all"
     value: float = 1.0
+    #: For ``mode="indices"``: exactly these frame indices (thumbnails, exports).
+    indices: tuple[int, ...] = ()
 
     @classmethod
     def all_frames(cls) -> "Sampling":
@@ -38,6 +40,14 @@ class Sampling:
         if not math.isfinite(n) or n <= 0:
             raise UsageError(f"sample rate must be a positive number of frames per second, got {n}")
         return cls("fps", float(n))
+
+    @classmethod
+    def frames(cls, indices) -> "Sampling":
+        """Exactly the given frame indices (0-based, presentation order)."""
+        chosen = tuple(sorted({int(i) for i in indices}))
+        if chosen and chosen[0] < 0:
+            raise UsageError("frame indices must be >= 0")
+        return cls("indices", float(len(chosen)), chosen)
 
     @classmethod
     def parse(cls, text: str) -> "Sampling":
@@ -61,6 +71,8 @@ class Sampling:
             return "all"
         if self.mode == "every":
             return f"every:{int(self.value)}"
+        if self.mode == "indices":
+            return f"indices:{len(self.indices)}"
         return f"fps:{self.value:g}"
 
     def samples_per_second(self, video_fps: float) -> float:
@@ -69,6 +81,8 @@ class Sampling:
             return video_fps
         if self.mode == "every":
             return video_fps / self.value
+        if self.mode == "indices":
+            return video_fps
         return min(self.value, video_fps)
 
     def selector(self) -> "FrameSelector":
@@ -82,6 +96,7 @@ class FrameSelector:
     def __init__(self, sampling: Sampling) -> None:
         self.sampling = sampling
         self._next_time: float | None = None
+        self._indices = frozenset(sampling.indices)
 
     def keep(self, index: int, time_s: float) -> bool:
         s = self.sampling
@@ -89,6 +104,8 @@ class FrameSelector:
             return True
         if s.mode == "every":
             return index % int(s.value) == 0
+        if s.mode == "indices":
+            return index in self._indices
         step = 1.0 / s.value
         if self._next_time is None:
             self._next_time = time_s
