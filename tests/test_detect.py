@@ -44,7 +44,7 @@ def test_ramp_gives_one_gradual_boundary_spanning_it():
     found = KernelDetector().fit_predict(x, SPS)
     assert len(found) == 1
     assert 59 <= found[0].index <= 81
-    assert found[0].kind == "gradual" and found[0].start >= 55 and found[0].end <= 85
+    assert found[0].kind == "dissolve" and found[0].start >= 55 and found[0].end <= 85
 
 
 def test_slow_drift_is_not_a_boundary():

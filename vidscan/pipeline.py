@@ -265,7 +265,7 @@ def build_timeline(video: EmbeddedVideo, boundaries: list[Boundary], settings: d
             transition="start" if boundary is None else boundary.kind,
             score=None if boundary is None else boundary.score,
         )
-        if boundary is not None and boundary.kind != "cut":
+        if boundary is not None and boundary.kind not in ("cut", "label"):
             seg.transition_start, seg.transition_end = frame_of(boundary.start), frame_of(boundary.end)
         segments.append(seg)
     stats = {
@@ -332,6 +332,8 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     """Run the boundary detector over an embedded video and build its timeline."""
     t0 = time.perf_counter() if t0 is None else t0
     sampling = video.sampling
+    if getattr(det, "needs_frames", None):
+        det.attach_frames(frame_reader(video, det.needs_frames))
     t1 = time.perf_counter()
     boundaries = det.fit_predict(video.embeddings, video.samples_per_second, video.luma)
     video.timings["detect_s"] = time.perf_counter() - t1
@@ -346,6 +348,19 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = video.from_cache
     return timeline
+
+
+def frame_reader(video: EmbeddedVideo, size: tuple[int, int]):
+    """``reader(sample_indices) -> uint8 frames``: decodes just those frames again (exact)."""
+    from vidscan.video import read_frames
+
+    def read(samples: np.ndarray) -> np.ndarray:
+        wanted = video.indices[np.asarray(samples, np.int64)]
+        frames, got = read_frames(video.info.path, wanted, size=size)
+        order = {int(f): i for i, f in enumerate(got)}
+        return frames[[order[int(f)] for f in wanted]]
+
+    return read
 
 
 def downsample_curve(times: np.ndarray, scores: np.ndarray, points: int = 2000) -> list[tuple[float, float]]:

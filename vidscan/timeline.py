@@ -61,8 +61,9 @@ def timecode(seconds: float) -> str:
 class Segment:
     """A stretch of video between two boundaries.
 
-    ``transition`` says how the segment *begins*: ``start`` for the first one, else ``cut``
-    or ``gradual``; a gradual start covers frames [``transition_start``, ``transition_end``).
+    ``transition`` says how the segment *begins*: ``start`` for the first one, else ``cut``,
+    ``dissolve`` or ``fade`` (a dip through black or white), or ``label`` (a change of label in
+    per-frame mode); a dissolve or fade covers frames [``transition_start``, ``transition_end``).
     """
 
     index: int

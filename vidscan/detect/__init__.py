@@ -8,7 +8,19 @@ from vidscan.detect.base import Boundary, BoundaryDetector
 from vidscan.detect.kernel import KernelDetector
 from vidscan.errors import UsageError
 
-_DETECTORS: dict[str, Callable[..., BoundaryDetector]] = {"kernel": KernelDetector}
+def _transnet(**params: Any) -> BoundaryDetector:
+    from vidscan.detect.transnet import TransNetDetector
+
+    return TransNetDetector(**params)
+
+
+def _combined(**params: Any) -> BoundaryDetector:
+    from vidscan.detect.transnet import CombinedDetector
+
+    return CombinedDetector(**params)
+
+
+_DETECTORS: dict[str, Callable[..., BoundaryDetector]] = {"kernel": KernelDetector, "transnetv2": _transnet, "combined": _combined}
 
 
 def register_detector(name: str, factory: Callable[..., BoundaryDetector]) -> None:

@@ -34,6 +34,56 @@ class Boundary:
         return asdict(self)
 
 
+def refine_kinds(boundaries: list[Boundary], luma: np.ndarray | None, reach: int) -> list[Boundary]:
+    """Name each boundary's transition: ``cut``, ``dissolve`` or ``fade`` (a dip to black or
+    white), with the frames a fade spans found from the brightness curve.
+
+    A short fade can look like a cut to an embedding detector (the dip takes a few frames);
+    brightness tells: a cut jumps from one level to another, a fade passes through black.
+    """
+    if luma is None or len(luma) == 0:
+        return [Boundary(b.index, "dissolve" if b.kind == "gradual" else b.kind, b.start, b.end, b.score) for b in boundaries]
+    out = []
+    n = len(luma)
+    for b in boundaries:
+        lo, hi = max(0, min(b.start, b.index) - reach), min(n, max(b.end, b.index) + reach)
+        span = _dip_span(luma, lo, hi)
+        if span is not None and span[0] <= max(b.end, b.index) and span[1] >= min(b.start, b.index):
+            out.append(Boundary(min(max(b.index, span[0] + 1), span[1] - 1), "fade", span[0], span[1], b.score))
+        elif b.kind == "gradual":
+            out.append(Boundary(b.index, "dissolve", b.start, b.end, b.score))
+        else:
+            out.append(b)
+    return out
+
+
+def _dip_span(luma: np.ndarray, lo: int, hi: int) -> tuple[int, int] | None:
+    """[start, end) of a dip to black (or white) inside luma[lo:hi], if there is one."""
+    window = luma[lo:hi]
+    if len(window) < 3:
+        return None
+    for dark in (True, False):
+        k = int(np.argmin(window) if dark else np.argmax(window))
+        extreme = float(window[k])
+        if (dark and extreme >= 32) or (not dark and extreme <= 223):
+            continue
+        left, right = window[:k], window[k + 1 :]
+        if len(left) == 0 or len(right) == 0:
+            continue
+        level_l, level_r = float(np.median(left[: max(1, len(left) // 3)])), float(np.median(right[-max(1, len(right) // 3) :]))
+        if abs(level_l - extreme) < 32 or abs(level_r - extreme) < 32:
+            continue
+        # The dip spans the frames that have left their side's level by a quarter of the way.
+        a = k
+        while a > 0 and abs(window[a - 1] - level_l) > 0.25 * abs(level_l - extreme):
+            a -= 1
+        z = k
+        while z + 1 < len(window) and abs(window[z + 1] - level_r) > 0.25 * abs(level_r - extreme):
+            z += 1
+        return lo + a, lo + z + 1
+    return None
+
+
 class BoundaryDetector(ABC):
     """Finds boundaries in an embedding sequence ``float32 [N, D]``.
 

@@ -43,7 +43,7 @@ import numpy as np
 import ruptures as rpt
 from scipy.ndimage import median_filter
 
-from vidscan.detect.base import Boundary, BoundaryDetector
+from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
 from vidscan.errors import UsageError
 
 
@@ -162,7 +162,8 @@ class KernelDetector(BoundaryDetector):
                 score = float(np.linalg.norm(filtered[end : end + 3].mean(0) - filtered[max(0, start - 3) : start].mean(0)))
                 boundaries.append(Boundary((start + end) // 2, "gradual", start=start, end=end, score=score))
         # A "transition" longer than max_transition is a continuous change (camera move).
-        self._boundaries = [b for b in boundaries if b.end - b.start <= max_len]
+        boundaries = [b for b in boundaries if b.end - b.start <= max_len]
+        self._boundaries = refine_kinds(boundaries, luma, max(2, max_len // 2))
         return self
 
     def _merge_transitions(self, x: np.ndarray, changes: list[int], max_len: int, luma: np.ndarray | None = None) -> list[list[int]]:
