@@ -28,7 +28,7 @@ def labelled_share(timeline, truth) -> float:
 def few_shot(broadcast, tmp_path_factory):
     path, truth, examples = broadcast
     cache = EmbeddingCache(tmp_path_factory.mktemp("cache"))
-    return classify(path, examples=examples, cache=cache), cache
+    return classify(path, examples=examples, cache=cache, level="shot"), cache
 
 
 def test_few_shot_weight_free_labels_the_broadcast(few_shot, broadcast):
@@ -42,6 +42,23 @@ def test_few_shot_weight_free_labels_the_broadcast(few_shot, broadcast):
         assert abs(totals.get(label, 0.0) - seconds) <= 2.0, (label, totals.to_dict(), truth.label_seconds())
 
 
+def test_scene_level_gives_one_row_per_programme_block(broadcast):
+    path, truth, examples = broadcast
+    result = classify(path, examples=examples)  # level="scene" is the default
+    scenes = result.timeline.segments
+    assert result.timeline.level == "scene" and all(s.level == "scene" and s.children >= 1 for s in scenes)
+    assert abs(len(scenes) - len(truth.labels)) <= 2
+    assert labelled_share(result.timeline, truth) >= 0.93
+    shots = result.timeline.alternate
+    assert len(shots) > len(scenes) and all(s.parent is not None for s in shots)
+    # Every shot lies inside its scene, and scenes are contiguous and cover the video.
+    for shot in shots:
+        scene = scenes[shot.parent]
+        assert scene.start_frame <= shot.start_frame and shot.end_frame <= scene.end_frame
+    assert scenes[0].start_frame == 0 and scenes[-1].end_frame == truth.frame_count
+    assert all(a.end_frame == b.start_frame for a, b in zip(scenes, scenes[1:]))
+
+
 def test_per_frame_mode_is_smooth_and_right(broadcast):
     path, truth, examples = broadcast
     result = classify(path, examples=examples, per_frame=True, sampling="fps:5", smooth=2.0)
@@ -53,7 +70,7 @@ def test_per_frame_mode_is_smooth_and_right(broadcast):
 
 def test_merge_gives_one_row_per_block(broadcast):
     path, truth, examples = broadcast
-    merged = classify(path, examples=examples, merge=True).timeline
+    merged = classify(path, examples=examples, merge=True, level="shot").timeline
     labels = [s.label for s in merged.segments]
     assert all(a != b for a, b in zip(labels, labels[1:]))
 

@@ -107,12 +107,17 @@ def classify(
     cache: EmbeddingCache | None = None,
     warn: Any = None,
     boundaries: str = "frames",
+    level: str = "scene",
+    scene_penalty: float = 1.0,
+    scene_min_len: float = 3.0,
 ) -> ClassifyResult:
     """Label the segments of one video (or, with ``per_frame``, its smoothed frames).
 
     Give labels as ``"ad,game,commentary"`` (zero-shot with default prompt templates), a
     :class:`LabelSet` or a TOML ``config``; and/or ``examples``, a folder with one sub-folder
     of images per label (few-shot; works with the weight-free embedder, offline).
+    ``level="scene"`` (default) labels scenes (a label per ad break, not per camera cut);
+    ``"shot"`` labels every shot. Both levels are labelled; ``level`` picks the rows.
     ``boundaries="frames"`` (default) finds scene changes on every frame with the weight-free
     features (exact cuts); ``"samples"`` finds them on the labelling embedder's own samples
     (no every-frame pass: much faster with sparse sampling, cuts placed to within one sample).
@@ -169,8 +174,21 @@ def classify(
             set_label(seg, probs[start:end].mean(axis=0), scorer.names, min_confidence)
         timeline.settings = {"sampling": label_sampling.describe(), "backend": backend, "embedder": emb.describe()}
     else:
+        from vidscan.grouping import switch_level
+
+        from vidscan.grouping import add_scene_level
+
         timeline = segment_video(videos[-1], detector, boundary_emb, backend, t0)
         label_segments(timeline, labelled.times, probs, scorer.names, min_confidence)
+        # Scenes for labelling are runs of shots with a similar label distribution (square-rooted,
+        # so distances are Hellinger distances), not of similar colours: a wide shot, a close-up
+        # and the crowd are one game block.
+        shot_probs = np.sqrt(np.array([[seg.probabilities[n] for n in scorer.names] for seg in timeline.segments]))
+        add_scene_level(timeline, labelled.times, labelled.embeddings, shot_vectors=shot_probs,
+                        penalty=scene_penalty, min_scene_len=scene_min_len)
+        scenes = Timeline(timeline.video, timeline.alternate)
+        label_segments(scenes, labelled.times, probs, scorer.names, min_confidence)
+        switch_level(timeline, level)
     if merge:
         merge_same_label(timeline)
     timeline.settings["classify"] = {

@@ -295,6 +295,7 @@ def detect_scenes(
     detector_options: dict[str, Any] | None = None,
     cache: EmbeddingCache | None = None,
     decode: str = "full",
+    level: str = "shot",
 ) -> Timeline:
     """Find the scene boundaries of one video and return its :class:`Timeline`.
 
@@ -304,7 +305,15 @@ def detect_scenes(
     detector (e.g. ``penalty``, ``min_scene_len`` in seconds). ``decode="coarse"`` looks at
     keyframes first and decodes every frame only where they differ (see vidscan.coarse):
     faster on broadcast files with regular keyframes, every-frame sampling only.
+    ``level``: ``"shot"`` (rows between visual boundaries, the default) or ``"scene"`` (rows
+    that group similar consecutive shots); the other level is kept in ``timeline.alternate``.
     """
+    from vidscan.grouping import switch_level
+
+    return switch_level(_detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode), level)
+
+
+def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode) -> Timeline:
     t0 = time.perf_counter()
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
     if isinstance(sampling, str):
@@ -345,6 +354,10 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     }
     timeline = build_timeline(video, boundaries, settings)
     timeline.score_curve = downsample_curve(video.times, getattr(det, "scores_", np.zeros(0)))
+    if video.embeddings.dtype == np.float32:
+        from vidscan.grouping import add_scene_level
+
+        add_scene_level(timeline, video.times, video.embeddings)
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = video.from_cache
     return timeline

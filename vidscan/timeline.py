@@ -79,6 +79,11 @@ class Segment:
     confidence: float | None = None
     runner_up: str | None = None
     probabilities: dict[str, float] | None = None
+    #: ``shot`` (between visual boundaries) or ``scene`` (a run of similar shots).
+    level: str = "shot"
+    #: For a shot: the index of its scene. For a scene: how many shots it holds.
+    parent: int | None = None
+    children: int | None = None
 
     @property
     def frames(self) -> int:
@@ -100,6 +105,9 @@ class Timeline:
     #: Per-sample boundary score curve (time_s, score), for reports; not written to CSV.
     score_curve: list[tuple[float, float]] = field(default_factory=list)
     version: str = __version__
+    #: Which level ``segments`` holds ("shot" or "scene"); the other level, if computed.
+    level: str = "shot"
+    alternate: list[Segment] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -130,6 +138,9 @@ class Timeline:
                 "end_tc": timecode(s.end_s),
                 "transition": s.transition,
             }
+            if self.alternate:
+                row["level"] = s.level
+                row["scene" if s.level == "shot" else "shots"] = s.parent if s.level == "shot" else s.children
             if self.has_labels:
                 row["label"] = s.label
                 row["confidence"] = None if s.confidence is None else round(float(s.confidence), 6)
@@ -154,7 +165,9 @@ class Timeline:
             "video": self.video.to_dict(),
             "settings": self.settings,
             "stats": self.stats,
+            "level": self.level,
             "segments": [_segment_dict(s) for s in self.segments],
+            **({("scenes" if self.level == "shot" else "shots"): [_segment_dict(s) for s in self.alternate]} if self.alternate else {}),
             "score_curve": {"times_s": [t for t, _ in self.score_curve], "scores": [v for _, v in self.score_curve]},
         }
 
@@ -166,10 +179,12 @@ class Timeline:
     def from_dict(cls, raw: dict[str, Any]) -> "Timeline":
         if raw.get("schema_version") != SCHEMA_VERSION:
             raise UsageError(f"unsupported timeline schema version {raw.get('schema_version')!r}")
-        segments = []
-        for s in raw["segments"]:
-            s = {k: v for k, v in s.items() if k not in ("frames", "duration_s", "start_tc", "end_tc")}
-            segments.append(Segment(**s))
+        def rows(items: list[dict]) -> list[Segment]:
+            return [Segment(**{k: v for k, v in s.items() if k not in ("frames", "duration_s", "start_tc", "end_tc")}) for s in items]
+
+        segments = rows(raw["segments"])
+        level = raw.get("level", "shot")
+        alternate = rows(raw.get("scenes" if level == "shot" else "shots", []))
         curve = raw.get("score_curve") or {}
         return cls(
             video=VideoInfo(**raw["video"]),
@@ -178,6 +193,8 @@ class Timeline:
             stats=raw.get("stats", {}),
             score_curve=list(zip(curve.get("times_s", []), curve.get("scores", []))),
             version=raw.get("vidscan_version", ""),
+            level=level,
+            alternate=alternate,
         )
 
     @classmethod

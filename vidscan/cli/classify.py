@@ -25,6 +25,8 @@ from vidscan.cli.common import build_embedder, cache_options, default_output, em
 @click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, in seconds of evidence.")
 @click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
 @click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@click.option("--level", type=click.Choice(["scenes", "shots"]), default="scenes", show_default=True,
+              help="scenes: a label per run of similar shots (an ad break, a game block). shots: a label per camera shot.")
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,
               help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
                    "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
@@ -33,7 +35,7 @@ from vidscan.cli.common import build_embedder, cache_options, default_output, em
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
 def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, cache_dir, no_cache, quiet) -> None:
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, cache_dir, no_cache, quiet) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -74,6 +76,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         warn=warn,
         boundaries=boundaries,
         backend=decoder,
+        level=level.rstrip("s"),
     )
     target = output or str(default_output(video, "labels", fmt))
     written = result.write(target, fmt)

@@ -1,0 +1,85 @@
+"""Scenes from shots: consecutive shots with similar content grouped by change-point detection.
+
+Shots are visual boundaries (every camera cut); scenes are what a viewer would call a part of
+the programme (a game block, an ad break, the studio). Each shot is summarised by its mean
+embedding, repeated once per second of its duration (so a long shot weighs more than a
+flash-cut), and ruptures' KernelCPD looks for changes in that sequence; scene boundaries are
+the shot boundaries where it finds them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ruptures as rpt
+
+from vidscan.embed.base import l2_normalise
+from vidscan.timeline import Segment, Timeline
+
+#: Penalty per second of evidence for a scene change, and shortest scene (seconds).
+#: Measured on 8 generated broadcasts (weight-free features; scene boundary F1 at +-1 s,
+#: purity = share of each predicted scene in its main true scene, coverage = share of each
+#: true scene in its main predicted scene): penalty 0.4 -> F1 0.54 (over-split: purity 0.99,
+#: coverage 0.54), 1.6 -> 0.72, 2.0 -> 0.79 (purity 0.97, coverage 0.83), 3.2 -> 0.72,
+#: 6.4 -> 0.11 (everything one scene); minimum length 3 s > 4 s > 2 s.
+SCENE_PENALTY = 2.0
+MIN_SCENE_LEN = 3.0
+
+
+def shot_embeddings(timeline: Timeline, times: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """Mean (unit) embedding of the samples inside each segment of ``timeline``."""
+    out = np.zeros((len(timeline.segments), embeddings.shape[1]), np.float32)
+    for i, seg in enumerate(timeline.segments):
+        inside = np.where((times >= seg.start_s - 1e-9) & (times < seg.end_s - 1e-9))[0]
+        if len(inside) == 0:
+            inside = np.array([int(np.argmin(np.abs(times - (seg.start_s + seg.end_s) / 2)))])
+        out[i] = embeddings[inside].mean(axis=0)
+    return l2_normalise(out)
+
+
+def scene_starts(shots: np.ndarray, durations: np.ndarray, penalty: float = SCENE_PENALTY, min_scene_len: float = MIN_SCENE_LEN) -> list[int]:
+    """Indices of the shots that start a new scene (the first shot excluded)."""
+    if len(shots) < 2:
+        return []
+    repeats = np.maximum(1, np.round(durations).astype(int))  # one sample per second of shot
+    owner = np.repeat(np.arange(len(shots)), repeats)
+    signal = np.repeat(shots, repeats, axis=0).astype(np.float64)
+    min_size = max(1, int(round(min_scene_len)))
+    if len(signal) < 2 * min_size:
+        return []
+    changes = rpt.KernelCPD(kernel="linear", min_size=min_size).fit(signal).predict(pen=penalty)[:-1]
+    return sorted({int(owner[c]) for c in changes if owner[c] > 0})
+
+
+def add_scene_level(timeline: Timeline, times: np.ndarray, embeddings: np.ndarray, penalty: float = SCENE_PENALTY,
+                    min_scene_len: float = MIN_SCENE_LEN, shot_vectors: np.ndarray | None = None) -> None:
+    """Group ``timeline``'s shots into scenes (in place): shots get ``parent``, and the scene rows
+    go to ``timeline.alternate``; ``timeline.level`` stays ``"shot"``. ``shot_vectors`` (one
+    row per shot) replaces the shots' mean embeddings, e.g. their label probabilities."""
+    shots = timeline.segments
+    for s in shots:
+        s.level = "shot"
+    if not shots:
+        timeline.alternate = []
+        return
+    vecs = shot_embeddings(timeline, times, embeddings) if shot_vectors is None else shot_vectors
+    starts = [0] + scene_starts(vecs, np.array([s.duration_s for s in shots]), penalty, min_scene_len) + [len(shots)]
+    scenes = []
+    for k, (a, b) in enumerate(zip(starts[:-1], starts[1:])):
+        first, last = shots[a], shots[b - 1]
+        scenes.append(Segment(index=k, start_frame=first.start_frame, end_frame=last.end_frame, start_s=first.start_s, end_s=last.end_s,
+                              transition=first.transition, transition_start=first.transition_start, transition_end=first.transition_end,
+                              score=first.score, level="scene", children=b - a))
+        for s in shots[a:b]:
+            s.parent = k
+    timeline.alternate = scenes
+    timeline.settings["scenes"] = {"penalty": penalty, "min_scene_len": min_scene_len}
+
+
+def switch_level(timeline: Timeline, level: str) -> Timeline:
+    """Make ``level`` ("shot" or "scene") the primary rows (the other stays in ``alternate``)."""
+    if level not in ("shot", "scene"):
+        raise ValueError(f"level must be 'shot' or 'scene', got {level!r}")
+    if timeline.level != level and timeline.alternate:
+        timeline.segments, timeline.alternate = timeline.alternate, timeline.segments
+        timeline.level = level
+    return timeline
