@@ -295,6 +295,7 @@ def detect_scenes(
     detector_options: dict[str, Any] | None = None,
     cache: EmbeddingCache | None = None,
     decode: str = "full",
+    keep_embeddings: bool = False,
 ) -> Timeline:
     """Find the scene boundaries of one video and return its :class:`Timeline`.
 
@@ -304,6 +305,7 @@ def detect_scenes(
     detector (e.g. ``penalty``, ``min_scene_len`` in seconds). ``decode="coarse"`` looks at
     keyframes first and decodes every frame only where they differ (see vidscan.coarse):
     faster on broadcast files with regular keyframes, every-frame sampling only.
+    ``keep_embeddings`` keeps the sampled frames' embeddings on ``timeline.embedded``.
     """
     t0 = time.perf_counter()
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
@@ -321,11 +323,14 @@ def detect_scenes(
         timeline.settings["decode"] = "coarse"
         timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
                                     "stretches": coarse_stats.candidate_stretches}
+        timeline.embedded = video if keep_embeddings else None
         return timeline
     if decode != "full":
         raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
     video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
-    return segment_video(video, det, emb, backend, t0)
+    timeline = segment_video(video, det, emb, backend, t0)
+    timeline.embedded = video if keep_embeddings else None
+    return timeline
 
 
 def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, backend: str, t0: float | None = None) -> Timeline:

@@ -99,6 +99,9 @@ class Timeline:
     #: Per-sample boundary score curve (time_s, score), for reports; not written to CSV.
     score_curve: list[tuple[float, float]] = field(default_factory=list)
     version: str = __version__
+    #: The sampled frames' embeddings (a ``vidscan.pipeline.EmbeddedVideo``), kept only when
+    #: asked for (``keep_embeddings=True``) for exports; never written to CSV/JSON.
+    embedded: Any = field(default=None, repr=False, compare=False)
 
     @property
     def duration_s(self) -> float:
