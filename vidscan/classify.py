@@ -110,6 +110,7 @@ def classify(
     level: str = "scene",
     scene_penalty: float = 1.0,
     scene_min_len: float = 3.0,
+    keep_embeddings: bool = False,
 ) -> ClassifyResult:
     """Label the segments of one video (or, with ``per_frame``, its smoothed frames).
 
@@ -121,6 +122,7 @@ def classify(
     ``boundaries="frames"`` (default) finds scene changes on every frame with the weight-free
     features (exact cuts); ``"samples"`` finds them on the labelling embedder's own samples
     (no every-frame pass: much faster with sparse sampling, cuts placed to within one sample).
+    ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
     """
     t0 = time.perf_counter()
     if not 0.0 <= min_confidence <= 1.0:
@@ -203,4 +205,5 @@ def classify(
     }
     timeline.stats.setdefault("timings_s", {})["classify_total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = all(v.from_cache for v in videos)
+    timeline.embedded = labelled if keep_embeddings else None
     return ClassifyResult(timeline, label_totals(timeline, scorer.names))

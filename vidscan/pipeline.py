@@ -296,6 +296,7 @@ def detect_scenes(
     cache: EmbeddingCache | None = None,
     decode: str = "full",
     level: str = "shot",
+    keep_embeddings: bool = False,
 ) -> Timeline:
     """Find the scene boundaries of one video and return its :class:`Timeline`.
 
@@ -307,13 +308,17 @@ def detect_scenes(
     faster on broadcast files with regular keyframes, every-frame sampling only.
     ``level``: ``"shot"`` (rows between visual boundaries, the default) or ``"scene"`` (rows
     that group similar consecutive shots); the other level is kept in ``timeline.alternate``.
+    ``keep_embeddings`` keeps the sampled frames' embeddings on ``timeline.embedded``.
     """
     from vidscan.grouping import switch_level
 
-    return switch_level(_detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode), level)
+    timeline = _detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode,
+                              keep_embeddings)
+    return switch_level(timeline, level)
 
 
-def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode) -> Timeline:
+def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedder_options, detector_options, cache, decode,
+                   keep_embeddings) -> Timeline:
     t0 = time.perf_counter()
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
     if isinstance(sampling, str):
@@ -330,11 +335,14 @@ def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedd
         timeline.settings["decode"] = "coarse"
         timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
                                     "stretches": coarse_stats.candidate_stretches}
+        timeline.embedded = video if keep_embeddings else None
         return timeline
     if decode != "full":
         raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
     video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
-    return segment_video(video, det, emb, backend, t0)
+    timeline = segment_video(video, det, emb, backend, t0)
+    timeline.embedded = video if keep_embeddings else None
+    return timeline
 
 
 def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, backend: str, t0: float | None = None) -> Timeline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vidscan.cli.common import build_embedder, cache_options, default_output, embedder_options, make_cache, positive_float, resolve_format, sampling_from
+from vidscan.cli.exports import export_options, wants_embeddings, write_exports
 
 
 @click.command()
@@ -33,9 +34,10 @@ from vidscan.cli.common import build_embedder, cache_options, default_output, em
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
               help="Video decoder; torchcodec-cuda decodes on an NVIDIA GPU.")
 @cache_options
+@export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
 def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, cache_dir, no_cache, quiet) -> None:
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, cache_dir, no_cache, quiet, **exports) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -77,9 +79,11 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         boundaries=boundaries,
         backend=decoder,
         level=level.rstrip("s"),
+        keep_embeddings=wants_embeddings(exports),
     )
     target = output or str(default_output(video, "labels", fmt))
     written = result.write(target, fmt)
+    write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
     if not quiet:
         from vidscan.cli.report import print_summary, print_totals
 

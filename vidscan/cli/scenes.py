@@ -17,6 +17,7 @@ from vidscan.cli.common import (
     sampling_from,
     write_stdout,
 )
+from vidscan.cli.exports import export_options, wants_embeddings, write_exports
 
 
 def detector_options(detector: str, penalty: float, min_scene_len: float) -> dict:
@@ -52,10 +53,11 @@ def detector_options(detector: str, penalty: float, min_scene_len: float) -> dic
               help="coarse: decode keyframes first and every frame only where they differ (faster on broadcast files "
                    "with regular keyframes; can miss a shot shorter than one keyframe interval that returns to the same picture).")
 @cache_options
+@export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
 def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model: str, pretrained: str, device: str,
            clip_fit: str, sample_fps: float | None, every: int | None, min_scene_len: float, penalty: float,
-           decoder: str, detector: str, level: str, decode: str, cache_dir: str | None, no_cache: bool, quiet: bool) -> None:
+           decoder: str, detector: str, level: str, decode: str, cache_dir: str | None, no_cache: bool, quiet: bool, **exports) -> None:
     """Find scene boundaries (cuts, dissolves, fades) in VIDEO and write a timeline.
 
     Each row of the timeline is a segment: frames (end exclusive), seconds, HH:MM:SS.mmm
@@ -87,7 +89,9 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         cache=make_cache(cache_dir, no_cache),
         decode=decode,
         level=level.rstrip("s"),
+        keep_embeddings=wants_embeddings(exports),
     )
+    write_exports(timeline, video, quiet=quiet, **exports)
     if output == "-":
         text = timeline.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(timeline.to_dict(), indent=2) + "\n"
         write_stdout(text)

@@ -1,0 +1,171 @@
+"""The per-video HTML report: metadata, timeline bar, label totals, score curve, thumbnails.
+
+One self-contained file: thumbnails are base64 JPEG ``data:`` URIs, charts are inline SVG,
+the stylesheet is inline; no scripts, fonts or anything else is fetched, so it opens offline
+and can be mailed or archived as is.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from vidscan.atomic import atomic_write_text
+from vidscan.report.palette import ALTERNATING, label_colours, segment_colour
+from vidscan.report.style import page
+from vidscan.report.svg import score_chart, short_timecode, timeline_bar, totals_chart
+from vidscan.report.thumbs import segment_thumbnails
+from vidscan.timeline import Segment, Timeline, timecode
+
+
+def render_report(timeline: Timeline, *, video: str | Path | None = None, totals: pd.DataFrame | None = None,
+                  thumbnails: bool = True, thumb_width: int = 160, title: str | None = None) -> str:
+    """The report as an HTML string.
+
+    ``video`` (default: the timeline's own path) is read for the thumbnails unless
+    ``thumbnails`` is False. ``totals`` is :attr:`vidscan.ClassifyResult.totals`; for a
+    labelled timeline without it, totals are computed from the segments.
+    """
+    name = title or Path(timeline.video.path).name
+    labelled = timeline.has_labels
+    if labelled and totals is None:
+        from vidscan.labels.aggregate import label_totals
+
+        totals = label_totals(timeline)
+    names = list(totals["label"]) if totals is not None else []
+    colours = label_colours(names + [s.label for s in timeline.segments if s.label])
+    thumbs = segment_thumbnails(timeline, video or timeline.video.path, thumb_width) if thumbnails else {}
+    body = [
+        _header(timeline, name),
+        _timeline_section(timeline, colours, labelled, names),
+        _totals_section(totals, colours) if labelled and totals is not None else "",
+        _score_section(timeline),
+        _segments_section(timeline, thumbs, colours, labelled),
+        f"<footer>vidscan {escape(timeline.version)} · one self-contained file, works offline</footer>",
+    ]
+    return page(f"{name} – vidscan report", "\n".join(part for part in body if part))
+
+
+def write_report(timeline: Timeline, path: str | Path, *, video: str | Path | None = None, totals: pd.DataFrame | None = None,
+                 thumbnails: bool = True, thumb_width: int = 160, title: str | None = None) -> Path:
+    """Render the report (see :func:`render_report`) and write it to ``path`` atomically."""
+    html = render_report(timeline, video=video, totals=totals, thumbnails=thumbnails, thumb_width=thumb_width, title=title)
+    atomic_write_text(path, html)
+    return Path(path)
+
+
+def _header(timeline: Timeline, name: str) -> str:
+    v = timeline.video
+    mode = (timeline.settings.get("classify") or {}).get("mode")
+    facts = [
+        ("Duration", timecode(timeline.duration_s)),
+        ("Segments", str(len(timeline.segments))),
+        ("Resolution", f"{v.width} × {v.height}"),
+        ("Frame rate", f"{v.fps:.3f}".rstrip("0").rstrip(".") + " fps"),
+        ("Frames", f"{timeline.frame_count:,}"),
+        ("Codec", v.codec + (f" ({v.pixel_format})" if v.pixel_format else "")),
+        ("Container", _container(v.container, v.path)),
+        ("File size", _size(v.size_bytes)),
+    ]
+    if v.rotation:
+        facts.append(("Rotation", f"{v.rotation}°"))
+    if mode:
+        facts.append(("Labels", str(mode)))
+    facts.append(("vidscan", timeline.version))
+    meta = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(val)}</dd></div>" for k, val in facts)
+    rows = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(val)}</dd></div>" for k, val in _flatten(timeline.settings))
+    settings = f'<h3>Settings</h3><dl class="settings">{rows}</dl>' if rows else ""
+    sub = f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)} · {escape(v.path)}"
+    return (f"<header><h1>{escape(name)}</h1><p class=\"sub\">{sub}</p></header>"
+            f'<section class="video-meta"><h2>Video and settings</h2><dl class="meta">{meta}</dl>{settings}</section>')
+
+
+def _timeline_section(timeline: Timeline, colours: dict[str, str], labelled: bool, names: list[str]) -> str:
+    bar = timeline_bar(timeline.segments, timeline.duration_s, colours, labelled)
+    if labelled:
+        shown = [n for n in dict.fromkeys(names + [s.label or "unknown" for s in timeline.segments])]
+        items = "".join(f'<li><span class="swatch" style="background:{colours.get(n, colours["unknown"])}"></span>{escape(n)}</li>'
+                        for n in shown)
+    else:
+        items = (f'<li><span class="swatch" style="background:{ALTERNATING[0]}"></span>'
+                 f'<span class="swatch" style="background:{ALTERNATING[1]}"></span>segments, alternating</li>')
+    hint = "block width ∝ duration; hover for times, click for the thumbnail"
+    return f'<section><h2>Timeline<span class="hint">{hint}</span></h2>{bar}<ul class="legend">{items}</ul></section>'
+
+
+def _totals_section(totals: pd.DataFrame, colours: dict[str, str]) -> str:
+    rows = [(str(r.label), float(r.seconds), float(r.share), int(r.segments)) for r in totals.itertuples(index=False)]
+    return f'<section><h2>Time per label</h2>{totals_chart(rows, colours)}</section>'
+
+
+def _score_section(timeline: Timeline) -> str:
+    curve = timeline.score_curve
+    if not curve:
+        return ('<section><h2>Boundary score</h2><p class="empty">No boundary score curve for this timeline '
+                "(per-frame labelling has none).</p></section>")
+    marks = [(s.start_s, s.transition) for s in timeline.segments[1:]]
+    chart = score_chart(curve, marks, timeline.duration_s)
+    legend = ('<ul class="legend"><li><span class="swatch line" style="background:#2f4b7c"></span>change score</li>'
+              '<li><span class="swatch line" style="background:#e15759"></span>cut</li>'
+              '<li><span class="swatch line" style="background:#f28e2b"></span>gradual transition</li></ul>')
+    hint = "how much the picture changes around each sample"
+    return f'<section><h2>Boundary score<span class="hint">{hint}</span></h2>{chart}{legend}</section>'
+
+
+def _segments_section(timeline: Timeline, thumbs: dict[int, str], colours: dict[str, str], labelled: bool) -> str:
+    hours = timeline.duration_s >= 3600
+    cards = "".join(_card(seg, thumbs.get(seg.index), segment_colour(seg, colours, labelled), hours) for seg in timeline.segments)
+    return f'<section><h2>Segments<span class="hint">middle frame of each</span></h2><div class="grid">{cards}</div></section>'
+
+
+def _card(seg: Segment, thumb: str | None, colour: str, hours: bool) -> str:
+    alt = escape(f"segment {seg.index}, {timecode(seg.start_s)}")
+    img = f'<img class="thumb-img" src="{thumb}" alt="{alt}" loading="lazy">' if thumb else ""
+    label = ""
+    if seg.label:
+        conf = "" if seg.confidence is None else f'<span class="conf">{seg.confidence:.2f}</span>'
+        label = f'<div class="lab"><span>{escape(seg.label)}</span>{conf}</div>'
+    begins = "" if seg.transition == "start" else f'<div class="trans">begins with {escape(seg.transition)}</div>'
+    return (
+        f'<figure class="card segment" id="seg-{seg.index}" title="{escape(_hover(seg))}">'
+        f'<div class="thumb">{img}<span class="num">#{seg.index}</span></div>'
+        f'<div class="stripe" style="background:{colour}"></div>'
+        f'<figcaption><div class="times">{short_timecode(seg.start_s, hours)} – {short_timecode(seg.end_s, hours)}</div>'
+        f'<div class="dur">{seg.duration_s:.2f} s · {seg.frames} frames</div>{label}{begins}</figcaption></figure>'
+    )
+
+
+def _container(name: str, path: str) -> str:
+    """FFmpeg names demuxers by family (``mov,mp4,m4a,...``): show the member the file claims."""
+    if not name:
+        return "–"
+    members = name.split(",")
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return suffix if suffix in members else members[0]
+
+
+def _hover(seg: Segment) -> str:
+    return f"frames {seg.start_frame}–{seg.end_frame - 1}"
+
+
+def _flatten(settings: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Nested settings as ``a.b: value`` rows (long values shortened)."""
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            yield from _flatten(value, name + ".")
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            yield name, text if len(text) <= 160 else text[:157] + "..."
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
