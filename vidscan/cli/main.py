@@ -52,6 +52,7 @@ def _register() -> None:
     cli.add_command(demo_video)
     cli.add_command(bench)
     cli.add_command(models)
+    from vidscan.cli.search import search; cli.add_command(search)  # noqa: E702
 
 
 _register()
