@@ -53,6 +53,7 @@ def _register() -> None:
     cli.add_command(bench)
     cli.add_command(models)
     from vidscan.cli.search import search; cli.add_command(search)  # noqa: E702
+    from vidscan.cli.collect import collect; cli.add_command(collect)  # noqa: E702
 
 
 _register()
