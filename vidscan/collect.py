@@ -178,8 +178,9 @@ def collect(
 
     A sampled frame is kept when its cosine similarity to every frame kept before it is below
     ``max_similarity`` (lower keeps fewer, more different frames) and the picture still looks
-    the same ``hold`` seconds later (not a dissolve blend or a flash; 0: no such check). Writes one image per kept
-    frame (``<video>_<HH-MM-SS.mmm>_f<frame>.jpg``, exact, full size) and ``out_dir/manifest.csv``.
+    the same ``hold`` seconds later (not a dissolve blend or a flash; 0: no such check).
+    Writes one image per kept frame (``<video>_<HH-MM-SS.mmm>_f<frame>.jpg``, exact, full
+    size) and ``out_dir/manifest.csv``.
     The manifest's rows for other videos collected into the same folder are kept; this video's
     rows, and the images an earlier run listed for it, are replaced.
     """
