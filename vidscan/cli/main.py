@@ -43,15 +43,14 @@ def cli(debug: bool) -> None:
 def _register() -> None:
     from vidscan.cli.bench import bench
     from vidscan.cli.classify import classify
+    from vidscan.cli.collect import collect
     from vidscan.cli.demo import demo_video
     from vidscan.cli.models import models
     from vidscan.cli.scenes import scenes
+    from vidscan.cli.search import search
 
-    cli.add_command(scenes)
-    cli.add_command(classify)
-    cli.add_command(demo_video)
-    cli.add_command(bench)
-    cli.add_command(models)
+    for command in (scenes, classify, search, collect, demo_video, bench, models):
+        cli.add_command(command)
 
 
 _register()

@@ -1,0 +1,49 @@
+"""``vidscan collect``: save the frames of a video that differ from each other (training-data collection)."""
+
+from __future__ import annotations
+
+import click
+
+from vidscan.cli.common import build_embedder, embedder_options, positive_float, sampling_from
+
+
+@click.command()
+@click.argument("video", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Folder for the images and manifest.csv (created if needed).")
+@click.option("--max-similarity", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
+              help="Keep a frame only if its cosine similarity to every frame kept so far is below this: lower keeps fewer, more different frames.")
+@click.option("--hold", type=click.FloatRange(min=0), default=0.2, show_default=True,
+              help="Keep a frame only if the picture still looks the same (similarity >= 0.9) this many seconds later: skips dissolve blends and flashes (0: off).")
+@embedder_options
+@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to look at (default 5 for features, 2 for clip).")
+@click.option("--every", type=click.IntRange(min=1), help="Look at every K-th frame instead.")
+@click.option("--format", "fmt", type=click.Choice(["jpg", "png"]), default="jpg", show_default=True, help="Image format.")
+@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True, help="Video decoder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
+def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, device, clip_fit, sample_fps, every, fmt, decoder, quiet) -> None:
+    """Save the visually distinct frames of VIDEO as images, e.g. to build a training set.
+
+    Frames are taken in time order; one is kept when it differs from everything kept before
+    (cosine similarity below --max-similarity), so each distinct picture is saved about once
+    instead of 25 times a second. OUT/manifest.csv lists each image with its frame, time and
+    the earlier kept frame it is closest to.
+
+    \b
+    Examples:
+      vidscan collect match.mp4 --out stills/
+      vidscan collect match.mp4 --out stills/ --max-similarity 0.8 --format png
+      vidscan collect match.mp4 --out stills/ --embedder clip --sample-fps 1
+    """
+    from vidscan.collect import collect as run_collect
+    from vidscan.progress import ConsoleProgress, NullProgress
+    from vidscan.video.base import check_readable_file
+
+    check_readable_file(video)  # fail on a bad path before loading any model
+    sampling = sampling_from(sample_fps, every)
+    emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
+    result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt, backend=decoder,
+                         progress=NullProgress() if quiet else ConsoleProgress())
+    if not quiet:
+        click.echo(f"kept {len(result.kept)} of {result.samples} sampled frames ({result.settings['sampling']}, "
+                   f"max similarity {max_similarity:g}) in {result.timings['total_s']:.1f}s; manifest: {result.manifest}")

@@ -1,0 +1,126 @@
+"""``vidscan search``: find the frames of a video (or a folder of videos) that match a text or an image."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import click
+
+from vidscan.cli.common import build_embedder, cache_options, embedder_options, make_cache, positive_float, resolve_format, sampling_from, write_stdout
+from vidscan.errors import EXIT_PARTIAL, UsageError, VidscanError
+
+
+class SomeVideosFailed(VidscanError):
+    """A folder search finished, but some videos in it could not be read (exit code 1)."""
+
+    exit_code = EXIT_PARTIAL
+
+
+def _default_embedder(name: str) -> Callable:
+    """Search needs a text tower by default: make the shared --embedder option default to ``name`` here."""
+
+    def apply(fn: Callable) -> Callable:
+        for param in getattr(fn, "__click_params__", []):
+            if param.name == "embedder":
+                param.default = name
+        return fn
+
+    return apply
+
+
+@click.command()
+@click.argument("args", nargs=-1, required=True, metavar="[QUERY] VIDEO_OR_FOLDER")
+@click.option("--image", type=click.Path(dir_okay=False, path_type=str), help="Search with this image instead of a text query (works with --embedder features too).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits to return (across all files).")
+@click.option("--min-gap", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="At most one hit per this many seconds of each video (neighbouring frames of a shot all match); 0 keeps them all.")
+@_default_embedder("clip")
+@embedder_options
+@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to search (default 2 for clip, every frame for features).")
+@click.option("--every", type=click.IntRange(min=1), help="Search every K-th frame instead.")
+@click.option("--as-typed", is_flag=True, help="Embed a text query only as typed (default: also as 'a photo of <query>.', averaged).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Also write the hits as CSV or JSON (by extension; '-' for CSV on stdout).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o, else csv).")
+@click.option("--thumbnails", type=click.Path(file_okay=False, path_type=str), help="Save each hit's exact frame as a JPEG in this folder.")
+@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True, help="Video decoder.")
+@cache_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
+def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_fit, sample_fps, every, as_typed, output, fmt,
+           thumbnails, decoder, cache_dir, no_cache, quiet) -> None:
+    """Rank the frames of a video, or of every video under a folder, by similarity to QUERY or --image.
+
+    Embeddings are cached: searching a video again (or one that 'scenes' or 'classify' already
+    read with the same embedder and sampling) does not decode it again.
+
+    \b
+    Examples:
+      vidscan search "goal celebration" match.mp4
+      vidscan search "a man in a suit at a desk" archive/ --top 20 -o hits.csv
+      vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
+    """
+    from vidscan.images import load_image
+    from vidscan.progress import ConsoleProgress, NullProgress
+    from vidscan.search import DEFAULT_PROMPTS, find_videos, save_thumbnails, search as run_search
+
+    query, target = _split_args(args, image)
+    find_videos(target)  # fail on a bad path before loading any model
+    if image is not None:
+        load_image(image)
+    sampling = sampling_from(sample_fps, every)
+    fmt = resolve_format(output, fmt)
+    emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
+    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
+    result = run_search(
+        target, query, image=image, embedder=emb, sampling=sampling, top=top, min_gap=min_gap,
+        prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=make_cache(cache_dir, no_cache), backend=decoder,
+        progress=NullProgress() if quiet else ConsoleProgress(), warn=warn,
+    )
+    if thumbnails:
+        save_thumbnails(result, thumbnails, backend=decoder)
+    if output == "-":
+        write_stdout(result.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(result.to_dict(), indent=2) + "\n")
+    elif output:
+        result.write(output, fmt)
+    if not quiet and output != "-":
+        _print_hits(result, output, thumbnails)
+    if result.failed:
+        raise SomeVideosFailed(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
+                               f"(first: {result.failed[0][0]}); the results cover the others")
+
+
+def _split_args(args: tuple[str, ...], image: str | None) -> tuple[str | None, str]:
+    """(text query or None, video or folder) from the positional arguments."""
+    if len(args) > 2:
+        raise UsageError("too many arguments: quote a query that has spaces, e.g. vidscan search \"goal celebration\" match.mp4")
+    if len(args) == 2:
+        if image is not None:
+            raise UsageError("give either a text QUERY or --image, not both")
+        if not " ".join(args[0].split()):
+            raise UsageError("the query is empty: give some words, or an image with --image")
+        return args[0], args[1]
+    if image is None:
+        raise UsageError("nothing to search for: vidscan search \"text\" VIDEO, or vidscan search VIDEO --image query.jpg")
+    return None, args[0]
+
+
+def _print_hits(result, output: str | None, thumbnails: str | None) -> None:
+    from rich.table import Table
+
+    from vidscan.cli.report import _console
+
+    settings, stats = result.settings, result.stats
+    what = repr(settings["query"]) if settings["query"] is not None else f"image {settings['image']}"
+    table = Table(title=f"top {len(result.hits)} for {what}", title_justify="left")
+    for col, justify in (("#", "right"), ("file", "left"), ("time", "left"), ("frame", "right"), ("score", "right")):
+        table.add_column(col, justify=justify)
+    for h in result.hits:
+        table.add_row(str(h.rank), h.file, h.timecode, str(h.frame), f"{h.score:.4f}")
+    console = _console()
+    console.print(table)
+    console.print(f"searched {stats['samples_scored']} frames of {stats['videos']} video(s) ({stats['videos_from_cache']} from the cache) "
+                  f"in {stats['total_s']:.1f}s")
+    if output:
+        console.print(f"wrote {output}")
+    if thumbnails:
+        console.print(f"thumbnails in {thumbnails}")
