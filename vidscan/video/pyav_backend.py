@@ -22,6 +22,17 @@ from vidscan.video.frames import FrameBatch
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
 
+def _quiet_ffmpeg() -> None:
+    """libav* prints every concealed macroblock error to stderr; vidscan reports damaged time
+    ranges itself, once. ``VIDSCAN_FFMPEG_LOG=1`` brings FFmpeg's own messages back."""
+    if not os.environ.get("VIDSCAN_FFMPEG_LOG"):
+        import av.logging
+
+        av.logging.set_level(av.logging.PANIC)
+
+
+_quiet_ffmpeg()
+
 #: Demuxers that read still images; a lone picture is not a video.
 _IMAGE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe", "svg_pipe")
 
