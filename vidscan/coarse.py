@@ -267,7 +267,7 @@ def embed_coarse_to_fine(
     source = PyAVSource(path)
     info = source.info
     size = embedder.frame_size(info.width, info.height)
-    turns = (info.rotation // 90) % 4
+    turns = info.quarter_turns
     index, key_pts, key_frames = keyframe_pass(path, size, turns)
     t_index = time.perf_counter()
     if len(key_pts) == 0:

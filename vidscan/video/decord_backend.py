@@ -15,14 +15,13 @@ from typing import Iterator
 import numpy as np
 
 from vidscan.errors import InputError, UsageError
-from vidscan.video.base import DecodeStats, VideoSource
+from vidscan.video.base import DecodeStats
 from vidscan.video.frames import FrameBatch
-from vidscan.video.info import VideoInfo
-from vidscan.video.pyav_backend import PyAVSource
+from vidscan.video.pyav_backend import ProbedSource
 from vidscan.video.sampling import Sampling
 
 
-class DecordSource(VideoSource):
+class DecordSource(ProbedSource):
     """Sequential decord reader; see the module docstring."""
 
     name = "decord"
@@ -31,11 +30,6 @@ class DecordSource(VideoSource):
     def __init__(self, path: str, threads: int = 0) -> None:
         super().__init__(path)
         self.threads = threads
-        self._probe = PyAVSource(path)
-
-    @property
-    def info(self) -> VideoInfo:
-        return self._probe.info
 
     def batches(
         self,
@@ -53,9 +47,8 @@ class DecordSource(VideoSource):
         except ImportError:
             raise UsageError("the decord backend is not installed (pip install decord)") from None
         info = self.info
-        width, height = size or (info.width, info.height)
-        turns = (info.rotation // 90) % 4
-        dec_w, dec_h = (height, width) if turns % 2 else (width, height)
+        width, height, dec_w, dec_h = info.decode_size(size)
+        turns = info.quarter_turns
         try:
             reader = decord.VideoReader(self.path, width=dec_w, height=dec_h, num_threads=self.threads)
         except Exception as exc:  # decord raises its own DECORDError types

@@ -32,6 +32,16 @@ class VideoInfo:
     bit_rate: int | None = None
     container: str = ""
 
+    @property
+    def quarter_turns(self) -> int:
+        """Counter-clockwise quarter turns that make decoded pictures upright (np.rot90's k)."""
+        return (self.rotation // 90) % 4
+
+    def decode_size(self, size: tuple[int, int] | None) -> tuple[int, int, int, int]:
+        """(width, height) wanted upright, and the (width, height) to decode at before turning."""
+        width, height = size or (self.width, self.height)
+        return (width, height) + ((height, width) if self.quarter_turns % 2 else (width, height))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict."""
         return asdict(self)

@@ -148,10 +148,8 @@ class PyAVSource(VideoSource):
         keyframes_only: bool = False,
     ) -> Iterator[FrameBatch]:
         info = self.info
-        width, height = size or (info.width, info.height)
-        turned = info.rotation in (90, 270)
-        dec_w, dec_h = (height, width) if turned else (width, height)
-        quarter_turns = (info.rotation // 90) % 4
+        width, height, dec_w, dec_h = info.decode_size(size)
+        quarter_turns = info.quarter_turns
         stats = self.stats = DecodeStats()
         selector = sampling.selector()
         default_step = 1.0 / info.fps
@@ -316,3 +314,16 @@ def _add_damage(stats: DecodeStats, start: float, end: float) -> None:
         stats.damaged[-1] = (prev[0], max(prev[1], end))
     else:
         stats.damaged.append((round(start, 6), round(end, 6)))
+
+
+class ProbedSource(VideoSource):
+    """Base for backends that decode with another library but take metadata (size, rotation,
+    duration) from the exact PyAV probe, so every backend reports the same ``info``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._probe = PyAVSource(path)
+
+    @property
+    def info(self) -> VideoInfo:
+        return self._probe.info

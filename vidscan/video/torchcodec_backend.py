@@ -14,10 +14,9 @@ from typing import Iterator
 import numpy as np
 
 from vidscan.errors import InputError, UsageError
-from vidscan.video.base import DecodeStats, VideoSource
+from vidscan.video.base import DecodeStats
 from vidscan.video.frames import FrameBatch
-from vidscan.video.info import VideoInfo
-from vidscan.video.pyav_backend import PyAVSource, _open_container
+from vidscan.video.pyav_backend import ProbedSource, _open_container
 from vidscan.video.sampling import Sampling
 
 
@@ -34,7 +33,7 @@ def frame_timestamps(path: str) -> tuple[np.ndarray, float]:
     return np.asarray(pts, np.float64) * tb - start, tb
 
 
-class TorchCodecSource(VideoSource):
+class TorchCodecSource(ProbedSource):
     """torchcodec decoding on the CPU or an NVIDIA GPU; see the module docstring."""
 
     name = "torchcodec"
@@ -47,11 +46,6 @@ class TorchCodecSource(VideoSource):
         except (ImportError, RuntimeError, OSError) as exc:
             raise UsageError(f"the torchcodec backend is not available ({str(exc).splitlines()[0][:120]}); pip install vidscan[gpu]") from None
         self.device = device
-        self._probe = PyAVSource(path)
-
-    @property
-    def info(self) -> VideoInfo:
-        return self._probe.info
 
     def batches(
         self,
@@ -69,9 +63,8 @@ class TorchCodecSource(VideoSource):
         if keyframes_only:
             raise UsageError("the torchcodec backend cannot decode keyframes only; use --decoder pyav")
         info = self.info
-        width, height = size or (info.width, info.height)
-        turns = (info.rotation // 90) % 4
-        dec_w, dec_h = (height, width) if turns % 2 else (width, height)
+        width, height, dec_w, dec_h = info.decode_size(size)
+        turns = info.quarter_turns
         times, _ = frame_timestamps(self.path)
         selector = sampling.selector()
         wanted = [i for i, t in enumerate(times) if (start_s is None or t >= start_s) and (end_s is None or t < end_s) and selector.keep(i, float(t))]
