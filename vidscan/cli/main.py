@@ -41,6 +41,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from vidscan.cli.batch import batch
     from vidscan.cli.bench import bench
     from vidscan.cli.classify import classify
     from vidscan.cli.demo import demo_video
@@ -49,6 +50,7 @@ def _register() -> None:
 
     cli.add_command(scenes)
     cli.add_command(classify)
+    cli.add_command(batch)
     cli.add_command(demo_video)
     cli.add_command(bench)
     cli.add_command(models)
