@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -32,7 +32,6 @@ class _Slot:
     state: str = "starting"  # starting | idle | busy
     token: Any = None
     deadline: float = float("inf")
-    started: float = field(default_factory=time.monotonic)
 
 
 class LocalEngine:

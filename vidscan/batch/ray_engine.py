@@ -27,7 +27,7 @@ from vidscan.batch.work import VideoJob, VideoOutcome, VideoWorker
 from vidscan.errors import UsageError, VidscanError
 
 
-class _Actor:
+class BatchWorker:
     """Actor body (made remote lazily, so importing this module does not import ray)."""
 
     def __init__(self, settings: BatchSettings) -> None:
@@ -66,7 +66,8 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, settings: BatchSettings, workers: int | None, timeout_s: float | None = None,
-                 address: str | None = None) -> None:
+                 address: str | None = None, limit: int | None = None) -> None:
+        """``workers`` actors (default: one per cluster CPU, or per GPU for CLIP), at most ``limit``."""
         self.settings = settings
         self.timeout_s = timeout_s
         self.address = address
@@ -89,8 +90,10 @@ class RayEngine:
         count = workers or max(1, int(resources.get("CPU", 1)))
         if use_gpu:
             count = min(count, gpus)
+        if limit:
+            count = max(1, min(count, limit))
         options = {"num_cpus": 1, "num_gpus": 1 if use_gpu else 0, "max_restarts": 0}
-        self._actor_cls = ray.remote(**options)(_Actor)
+        self._actor_cls = ray.remote(**options)(BatchWorker)
         self._slots = [self._start() for _ in range(count)]
 
     @property
@@ -152,8 +155,12 @@ class RayEngine:
         return done
 
     def _replace(self, i: int) -> None:
+        """Kill slot ``i``'s actor, wait (briefly) until it is gone, start a fresh one."""
+        slot = self._slots[i]
         try:
-            self._ray.kill(self._slots[i].actor, no_restart=True)
+            self._ray.kill(slot.actor, no_restart=True)
+            if slot.ref is not None:  # resolves (with an error) once the actor is dead,
+                self._ray.wait([slot.ref], timeout=10)  # so it cannot write after the driver cleaned up
         except Exception:  # noqa: BLE001 - already dead
             pass
         self._slots[i] = self._start()

@@ -38,7 +38,7 @@ Warn = Callable[[str], None]
 class BatchOptions:
     """How to run (none of this changes results, so none of it is in the fingerprint)."""
 
-    workers: int = 1
+    workers: int | None = 1     # None: the engine's default (ray: one per cluster CPU)
     timeout_per_file: float | None = None
     retry_failed: bool = False
     engine: str = "local"  # local | ray
@@ -97,6 +97,7 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
             run_id = manifest.start_run(options.engine, fingerprint, settings.describe(), len(inputs))
             if todo:
                 _process(todo, root, manifest, settings, fingerprint, run_id, options, progress, report, warn)
+                _sweep_scratch(root)  # workers are stopped: nothing can still be writing there
             report.wall_s = time.monotonic() - t_start
             rows = {inp.key: manifest.get(inp.key) for inp in inputs}
             report.summary_files = write_summary(out, inputs, rows, settings, warn)
@@ -137,7 +138,7 @@ def _plan(inputs: list[InputVideo], root: Path, manifest: Manifest, fingerprint:
 
 def _process(todo: list[_Todo], root: Path, manifest: Manifest, settings: BatchSettings, fingerprint: str, run_id: int,
              options: BatchOptions, progress: BatchProgress, report: BatchReport, warn: Warn | None) -> None:
-    engine = _make_engine(settings, options, min(len(todo), options.workers) if options.workers else None, warn)
+    engine = _make_engine(settings, options, len(todo), warn)
     report.workers = engine.workers
     queue = list(reversed(todo))
     in_flight: dict[str, _Todo] = {}
@@ -168,11 +169,13 @@ def _process(todo: list[_Todo], root: Path, manifest: Manifest, settings: BatchS
     engine.close()
 
 
-def _make_engine(settings: BatchSettings, options: BatchOptions, workers: int | None, warn: Warn | None) -> Engine:
+def _make_engine(settings: BatchSettings, options: BatchOptions, videos: int, warn: Warn | None) -> Engine:
+    """The engine for ``options``, with no more workers than there are ``videos`` to do."""
+    workers = min(videos, options.workers) if options.workers else None
     if options.engine == "ray":
         from vidscan.batch.ray_engine import RayEngine
 
-        return RayEngine(settings, workers, options.timeout_per_file, options.address)
+        return RayEngine(settings, workers, options.timeout_per_file, options.address, limit=videos)
     from vidscan.batch.local import LocalEngine
 
     workers = workers or 1

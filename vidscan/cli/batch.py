@@ -10,6 +10,10 @@ from vidscan.cli.common import cache_options, embedder_options, positive_float, 
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
+def chosen_is_random(embedder: str, pretrained: str) -> bool:
+    return embedder == "clip" and pretrained.lower() == "none"
+
+
 class BatchPartialError(VidscanError):
     """Some videos failed (each one's reason is in the summary); the rest are done."""
 
@@ -89,6 +93,8 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
     chosen = embedder
     if label_set is not None and not embedder_explicit():
         chosen = choose_embedder(label_set, explicit=False)
+    if warn and chosen_is_random(chosen, pretrained):
+        warn(f"{model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
     settings = BatchSettings(
         labels=label_set,
         embedder=chosen,
@@ -123,17 +129,20 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
 
 
 def _print_report(report) -> None:
-    parts = [f"{report.done} done"]
+    notes = []
     if report.up_to_date:
-        parts.append(f"{report.up_to_date} of them already up to date")
-    parts.append(f"{report.failed} failed")
+        notes.append(f"{report.up_to_date} already up to date")
     if report.kept_failed:
-        parts.append(f"{report.kept_failed} failed earlier, not retried (--retry-failed)")
+        notes.append(f"{report.kept_failed} failed in an earlier run, not retried (--retry-failed)")
+    if report.stale_reset:
+        notes.append(f"{report.stale_reset} interrupted in an earlier run, redone")
+    note = f" ({'; '.join(notes)})" if notes else ""
     speed = f", {report.video_seconds / report.wall_s:.1f}x realtime" if report.video_seconds and report.wall_s else ""
-    click.echo(f"batch: {report.total} videos: {', '.join(parts)}; processed {report.processed} in {report.wall_s:.1f} s"
-               f"{f' with {report.workers} worker(s)' if report.workers else ''}{speed}", err=True)
+    workers = f" with {report.workers} worker(s)" if report.workers else ""
+    click.echo(f"batch: {report.total} videos: {report.done} done, {report.failed} failed{note}; "
+               f"this run processed {report.processed} in {report.wall_s:.1f} s{workers}{speed}", err=True)
     for path, error in report.failures[:20]:
         click.echo(f"  failed: {path}: {error}", err=True)
     if len(report.failures) > 20:
-        click.echo(f"  ... and {len(report.failures) - 20} more", err=True)
+        click.echo(f"  ... and {len(report.failures) - 20} more (see the summary)", err=True)
     click.echo(f"summary: {', '.join(str(p) for p in report.summary_files)}", err=True)
