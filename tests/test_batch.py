@@ -311,3 +311,19 @@ def test_resume_after_sigkill_finishes_without_redoing(resume_archive, tmp_path,
         assert _comparable(folder) == _comparable(out / "videos" / folder.name)
     volatile = ["wall_s", "x_realtime", "attempts"]
     assert pd.read_csv(ref / "summary.csv").drop(columns=volatile).equals(pd.read_csv(out / "summary.csv").drop(columns=volatile))
+
+
+def test_clip_on_a_gpu_gets_one_local_worker(monkeypatch):
+    """One CLIP model per GPU: the local engine does not start N copies of it on one device."""
+    import vidscan.batch.local as local
+    import vidscan.batch.runner as runner
+    from vidscan.batch import BatchOptions, BatchSettings
+
+    started = []
+    monkeypatch.setattr(local, "LocalEngine", lambda settings, workers, timeout: started.append(workers) or workers)
+    monkeypatch.setattr(runner, "_cuda_available", lambda: True)
+    warnings: list[str] = []
+    runner._make_engine(BatchSettings(embedder="clip"), BatchOptions(workers=4), 10, warnings.append)
+    runner._make_engine(BatchSettings(embedder="clip", device="cpu"), BatchOptions(workers=4), 10, warnings.append)
+    runner._make_engine(BatchSettings(), BatchOptions(workers=4), 3, warnings.append)
+    assert started == [1, 4, 3] and len(warnings) == 1 and "1 worker" in warnings[0]

@@ -199,6 +199,10 @@ def _finish(item: _Todo, outcome: VideoOutcome, root: Path, manifest: Manifest, 
     key = item.video.key
     report.processed += 1
     if outcome.ok:
+        missing = [f for f in outcome.files if not (item.staging / f).is_file()]
+        if missing or not outcome.files:
+            outcome = VideoOutcome(ok=False, error=f"the worker reported outputs that are not there: {', '.join(missing) or 'none'}")
+    if outcome.ok:
         try:
             _put_in_place(item.staging, inside(root, item.name))
         except OSError as exc:
