@@ -41,6 +41,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from vidscan.cli.batch import batch
     from vidscan.cli.bench import bench
     from vidscan.cli.classify import classify
     from vidscan.cli.collect import collect
@@ -49,7 +50,7 @@ def _register() -> None:
     from vidscan.cli.scenes import scenes
     from vidscan.cli.search import search
 
-    for command in (scenes, classify, search, collect, demo_video, bench, models):
+    for command in (scenes, classify, search, collect, batch, demo_video, bench, models):
         cli.add_command(command)
 
 

@@ -1,0 +1,168 @@
+"""What a batch computes, one set for the whole run, and its fingerprint.
+
+The fingerprint hashes everything that changes a video's outputs (labels and their prompts,
+the example images, embedder and model, sampling, detector and classify options, output
+formats, the vidscan version) and nothing that does not (workers, timeout, engine, cache,
+progress), so a rerun redoes exactly the videos whose results would differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidscan._version import __version__
+from vidscan.errors import InputError, UsageError
+from vidscan.labels import LabelSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FORMATS = ("csv", "json")
+
+
+@dataclass
+class BatchSettings:
+    """Per-video work settings; picklable, so workers (local or Ray) get a copy."""
+
+    labels: LabelSet | None = None
+    embedder: str = "features"
+    model: str = "ViT-B-32"
+    pretrained: str = "laion2b_s34b_b79k"
+    device: str = "auto"
+    clip_fit: str = "squash"
+    sampling: str | None = None  # Sampling.describe() text; None = the embedder's default
+    per_frame: bool = False
+    smooth: float = 2.0
+    min_confidence: float = 0.0
+    merge: bool = False
+    min_scene_len: float = 0.5
+    penalty: float = 0.36
+    boundaries: str = "frames"
+    decoder: str = "pyav"
+    formats: tuple[str, ...] = FORMATS
+    cache_dir: str | None = None
+    use_cache: bool = True
+
+    @property
+    def labelled(self) -> bool:
+        return self.labels is not None
+
+    @property
+    def wants_gpu_model(self) -> bool:
+        return self.embedder == "clip" and self.device != "cpu"
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that affect results (what the fingerprint hashes)."""
+        out: dict[str, Any] = {
+            "vidscan": __version__,
+            "embedder": self.embedder,
+            "sampling": self.sampling,
+            "detector": {"min_scene_len": self.min_scene_len, "penalty": self.penalty},
+            "decoder": self.decoder,
+            "formats": sorted(self.formats),
+        }
+        if self.embedder == "clip":
+            out["clip"] = {"model": self.model, "pretrained": self.pretrained, "device": self.device, "fit": self.clip_fit}
+        if self.labels is not None:
+            out["labels"] = self.labels.describe()["labels"]
+            out["examples"] = {spec.name: _folder_fingerprint(spec.examples) for spec in self.labels.labels if spec.examples}
+            out["classify"] = {"per_frame": self.per_frame, "smooth": self.smooth if self.per_frame else None,
+                               "min_confidence": self.min_confidence, "merge": self.merge, "boundaries": self.boundaries}
+        return out
+
+    def fingerprint(self) -> str:
+        text = json.dumps(self.describe(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of every file under an examples folder."""
+    h = hashlib.sha256()
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            p = Path(root) / name
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            h.update(f"{p.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class BatchConfig:
+    """A config file read for a batch: labels (optional), [classify] and [batch] tables."""
+
+    labels: LabelSet | None = None
+    classify: dict[str, Any] = field(default_factory=dict)
+    workers: int | None = None
+    timeout_per_file: float | None = None
+    formats: tuple[str, ...] | None = None
+
+
+_BATCH_KEYS = {"workers", "timeout_per_file", "formats"}
+
+
+def load_batch_config(path: str | Path) -> BatchConfig:
+    """Read the TOML of ``vidscan.labels.config`` plus an optional ``[batch]`` table.
+
+    A config without ``[labels.*]`` tables is fine here: the batch then runs ``scenes``.
+    """
+    from vidscan.labels import load_config
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("config file not found", path=str(path))
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        load_config(p)  # raises the same one-line parse error as `vidscan classify`
+        raise
+    labels = load_config(p) if raw.get("labels") else None
+    classify = raw.get("classify", {})
+    if not isinstance(classify, dict):
+        raise UsageError("[classify] must be a table", path=str(path))
+    batch = raw.get("batch", {})
+    if not isinstance(batch, dict):
+        raise UsageError("[batch] must be a table", path=str(path))
+    unknown = sorted(set(batch) - _BATCH_KEYS)
+    if unknown:
+        raise UsageError(f"unknown key(s) in [batch]: {', '.join(unknown)} (known: {', '.join(sorted(_BATCH_KEYS))})", path=str(path))
+    cfg = BatchConfig(labels=labels, classify=dict(classify))
+    if "workers" in batch:
+        w = batch["workers"]
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise UsageError(f"batch.workers must be a whole number >= 1, got {w!r}", path=str(path))
+        cfg.workers = w
+    if "timeout_per_file" in batch:
+        t = batch["timeout_per_file"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
+            raise UsageError(f"batch.timeout_per_file must be a number of seconds > 0, got {t!r}", path=str(path))
+        cfg.timeout_per_file = float(t)
+    if "formats" in batch:
+        cfg.formats = parse_formats(batch["formats"], where=f"{path}: batch.formats")
+    return cfg
+
+
+def parse_formats(value: Any, where: str = "--format") -> tuple[str, ...]:
+    """``["csv", "json"]`` or ``"csv,json"`` -> a checked, de-duplicated tuple."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise UsageError(f"{where} must list csv and/or json")
+    out: list[str] = []
+    for item in items:
+        name = str(item).strip().lower()
+        if name not in FORMATS:
+            raise UsageError(f"{where}: unknown format {item!r}; use csv and/or json")
+        if name not in out:
+            out.append(name)
+    return tuple(out)

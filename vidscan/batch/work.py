@@ -1,0 +1,131 @@
+"""One video's work, as run inside a worker process (local pool or Ray actor).
+
+A :class:`VideoWorker` builds its embedder once (a CLIP model is loaded once per worker,
+not once per video) and then processes videos one at a time, writing every output into the
+job's staging folder. It never raises for a bad video: the outcome carries the one-line
+reason, so the batch can record it and go on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidscan.batch.settings import BatchSettings
+from vidscan.errors import VidscanError
+
+TIMELINE = "timeline"
+TOTALS = "totals"
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """A video to process and the (already created) folder to write its outputs into."""
+
+    path: str
+    staging: str
+
+
+@dataclass
+class VideoOutcome:
+    ok: bool
+    error: str | None = None
+    duration_s: float = 0.0
+    segments: int = 0
+    label_seconds: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+    files: list[str] = field(default_factory=list)
+
+
+class VideoWorker:
+    """Holds the settings and the embedder of one worker process."""
+
+    def __init__(self, settings: BatchSettings) -> None:
+        self.settings = settings
+        self._embedder: Any = None
+
+    def warm(self) -> tuple[str, int] | None:
+        """Build the embedder now (model load); returns ``(message, exit_code)`` on failure."""
+        try:
+            self.embedder()
+        except VidscanError as exc:
+            return str(exc), exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
+            return f"cannot start a worker: {type(exc).__name__}: {_one_line(exc)}", 70
+        return None
+
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from vidscan.embed.registry import create_embedder
+
+            s = self.settings
+            if s.embedder == "clip":
+                self._embedder = create_embedder("clip", model=s.model, pretrained=s.pretrained, device=s.device, fit=s.clip_fit)
+            else:
+                self._embedder = create_embedder(s.embedder)
+        return self._embedder
+
+    def run(self, job: VideoJob) -> VideoOutcome:
+        """Process one video into ``job.staging``; any failure becomes ``ok=False``."""
+        t0 = time.perf_counter()
+        try:
+            outcome = self._run(job)
+        except VidscanError as exc:
+            outcome = VideoOutcome(ok=False, error=strip_path(_one_line(exc), job.path))
+        except MemoryError:
+            outcome = VideoOutcome(ok=False, error="out of memory")
+        except Exception as exc:  # noqa: BLE001 - a decoder or library error on this file only
+            outcome = VideoOutcome(ok=False, error=f"{type(exc).__name__}: {_one_line(exc)}")
+        outcome.wall_s = time.perf_counter() - t0
+        return outcome
+
+    def _run(self, job: VideoJob) -> VideoOutcome:
+        from vidscan.cache import EmbeddingCache
+        from vidscan.video.base import check_readable_file
+
+        s = self.settings
+        check_readable_file(job.path)
+        cache = EmbeddingCache(s.cache_dir) if s.use_cache else None
+        detector_options = {"penalty": s.penalty, "min_scene_len": s.min_scene_len}
+        out = Path(job.staging)
+        files: list[str] = []
+        if s.labels is None:
+            from vidscan.pipeline import detect_scenes
+
+            timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
+                                     detector_options=detector_options, cache=cache)
+            label_seconds: dict[str, float] = {}
+        else:
+            from vidscan.atomic import atomic_write_text
+            from vidscan.classify import classify
+
+            result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
+                              min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
+                              detector_options=detector_options, backend=s.decoder, cache=cache, boundaries=s.boundaries)
+            timeline = result.timeline
+            label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
+            if "csv" in s.formats:
+                atomic_write_text(out / f"{TOTALS}.csv", result.totals.to_csv(index=False))
+                files.append(f"{TOTALS}.csv")
+            if "json" in s.formats:
+                atomic_write_text(out / f"{TOTALS}.json", json.dumps(result.totals_dict(), indent=2) + "\n")
+                files.append(f"{TOTALS}.json")
+        for fmt in s.formats:
+            timeline.write(out / f"{TIMELINE}.{fmt}", fmt)
+            files.append(f"{TIMELINE}.{fmt}")
+        return VideoOutcome(ok=True, duration_s=float(timeline.duration_s), segments=len(timeline.segments),
+                            label_seconds=label_seconds, files=sorted(files))
+
+
+def strip_path(message: str, path: str) -> str:
+    """``"/a/b.mp4: no video stream"`` -> ``"no video stream"`` (the summary has a path column)."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

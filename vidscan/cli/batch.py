@@ -1,0 +1,148 @@
+"""``vidscan batch``: every video of an archive, resumable, in parallel, failures recorded."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from vidscan.cli.common import cache_options, embedder_options, positive_float, sampling_from
+from vidscan.errors import EXIT_PARTIAL, VidscanError
+
+
+def chosen_is_random(embedder: str, pretrained: str) -> bool:
+    return embedder == "clip" and pretrained.lower() == "none"
+
+
+class BatchPartialError(VidscanError):
+    """Some videos failed (each one's reason is in the summary); the rest are done."""
+
+    exit_code = EXIT_PARTIAL
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Output folder: per-video results under videos/, summary.csv/.parquet, the manifest.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=str),
+              help="TOML config: [labels.*] (optional), [classify] and [batch] (workers, timeout_per_file, formats).")
+@click.option("--labels", help="Comma-separated labels (zero-shot CLIP). Without any labels the batch runs scenes only.")
+@click.option("--examples", type=click.Path(file_okay=False, path_type=str), help="Few-shot examples folder (one sub-folder per label).")
+@embedder_options
+@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to embed (default: as in scenes/classify).")
+@click.option("--every", type=click.IntRange(min=1), help="Embed every K-th frame instead.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Labelled runs: below this a segment is 'unknown'.  [default: 0]")
+@click.option("--merge/--no-merge", default=None, help="Labelled runs: join neighbours with the same label.  [default: no-merge]")
+@click.option("--per-frame", is_flag=True, help="Labelled runs: label every sampled frame and smooth (see classify).")
+@click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, seconds.")
+@click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
+@click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
+@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json"]),
+              help="Per-video output format; repeat for both.  [default: csv and json]")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes (local: default half the CPUs; ray: default one per cluster CPU).")
+@click.option("--timeout-per-file", type=float, callback=positive_float("--timeout-per-file"),
+              help="Seconds one video may take; its worker is then stopped and the video recorded as failed.")
+@click.option("--retry-failed", is_flag=True, help="Retry videos that failed in an earlier run (by default they are kept as failed unless the file or the settings changed).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: processes on this machine; ray: a Ray cluster (pip install 'vidscan[ray]').")
+@click.option("--address", help="Ray cluster address (auto, HOST:PORT or ray://HOST:10001); default: start a private local Ray.")
+@cache_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no report; errors only.")
+def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained, device, clip_fit, sample_fps, every,
+          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, formats, workers,
+          timeout_per_file, retry_failed, engine, address, cache_dir, no_cache, quiet) -> None:
+    """Run scenes (or, with labels, classify) over every video in INPUT... and keep a resumable record.
+
+    INPUT is a folder (searched recursively for .mp4 .mkv .mov .avi .webm .ts .m4v .mpg .mpeg),
+    a quoted glob ('archive/**/*.mp4'), a .txt/.lst/.list file with one path per line, or a
+    video. Rerunning the same command skips finished videos, redoes those whose file or
+    settings changed and finishes the rest. Exit code 1 when some videos failed.
+
+    \b
+    Examples:
+      vidscan batch archive/ --out results/
+      vidscan batch archive/ --out results/ --config sample_configs/archive_batch.toml
+      vidscan batch 'archive/**/*.mkv' --out results/ --examples my_examples/ --workers 4 --timeout-per-file 1800
+      vidscan batch paths.txt --out /shared/results --engine ray --address auto
+    """
+    from vidscan.batch import BatchOptions, BatchSettings, discover_inputs, load_batch_config, run_batch
+    from vidscan.batch.progress import ConsoleBatchProgress, NullBatchProgress
+    from vidscan.batch.settings import FORMATS, BatchConfig
+    from vidscan.classify import choose_embedder, resolve_labels
+    from vidscan.cli.classify import embedder_explicit
+    from vidscan.errors import UsageError
+
+    if address and engine != "ray":
+        raise UsageError("--address is for --engine ray")
+    cfg = load_batch_config(config) if config else BatchConfig()
+    if labels is not None and cfg.labels is not None:
+        raise UsageError("give either --labels or a config with [labels], not both")
+    label_set = None
+    if labels is not None or cfg.labels is not None or examples is not None:
+        label_set = resolve_labels(labels if labels is not None else cfg.labels, None, examples)
+    opts = cfg.classify
+    if sample_fps is None and every is None and "sample_fps" in opts:
+        sample_fps = float(opts["sample_fps"])
+    sampling = sampling_from(sample_fps, every)
+    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
+    if label_set is None and warn and (per_frame or merge or min_confidence is not None):
+        warn("--per-frame/--merge/--min-confidence need labels; without labels the batch runs scenes only")
+    chosen = embedder
+    if label_set is not None and not embedder_explicit():
+        chosen = choose_embedder(label_set, explicit=False)
+    if warn and chosen_is_random(chosen, pretrained):
+        warn(f"{model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
+    settings = BatchSettings(
+        labels=label_set,
+        embedder=chosen,
+        model=model,
+        pretrained=pretrained,
+        device=device,
+        clip_fit=clip_fit,
+        sampling=sampling.describe() if sampling is not None else None,
+        per_frame=per_frame,
+        smooth=smooth,
+        min_confidence=min_confidence if min_confidence is not None else float(opts.get("min_confidence", 0.0)),
+        merge=merge if merge is not None else bool(opts.get("merge", False)),
+        min_scene_len=min_scene_len,
+        penalty=penalty,
+        boundaries=boundaries,
+        decoder=decoder,
+        formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+    )
+    if workers is None:
+        workers = cfg.workers or (None if engine == "ray" else max(1, (os.cpu_count() or 1) // 2))
+    options = BatchOptions(workers=workers, timeout_per_file=timeout_per_file or cfg.timeout_per_file,
+                           retry_failed=retry_failed, engine=engine, address=address)
+    videos = discover_inputs(inputs)
+    progress = NullBatchProgress() if quiet else ConsoleBatchProgress()
+    report = run_batch(videos, out_dir, settings, options, progress=progress, warn=warn)
+    if not quiet:
+        _print_report(report)
+    if report.failed:
+        raise BatchPartialError(f"{report.failed} of {report.total} videos failed; reasons in {report.summary_files[0]}")
+
+
+def _print_report(report) -> None:
+    notes = []
+    if report.up_to_date:
+        notes.append(f"{report.up_to_date} already up to date")
+    if report.kept_failed:
+        notes.append(f"{report.kept_failed} failed in an earlier run, not retried (--retry-failed)")
+    if report.stale_reset:
+        notes.append(f"{report.stale_reset} interrupted in an earlier run, redone")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    speed = f", {report.video_seconds / report.wall_s:.1f}x realtime" if report.video_seconds and report.wall_s else ""
+    workers = f" with {report.workers} worker(s)" if report.workers else ""
+    click.echo(f"batch: {report.total} videos: {report.done} done, {report.failed} failed{note}; "
+               f"this run processed {report.processed} in {report.wall_s:.1f} s{workers}{speed}", err=True)
+    for path, error in report.failures[:20]:
+        click.echo(f"  failed: {path}: {error}", err=True)
+    if len(report.failures) > 20:
+        click.echo(f"  ... and {len(report.failures) - 20} more (see the summary)", err=True)
+    click.echo(f"summary: {', '.join(str(p) for p in report.summary_files)}", err=True)
