@@ -199,3 +199,23 @@ def test_memory_stays_flat_on_long_low_resolution_video(tmp_path):
     assert growth < 60, growth
     assert growth < frames_mb / 3
 
+
+
+def test_corpus_as_an_archive_batch(capsys, corpus, tmp_path):
+    """The whole corpus folder as one batch: good files done, bad ones failed with their
+    reason, the batch goes on and exits 1 (some files failed)."""
+    import pandas as pd
+
+    from vidscan.errors import EXIT_PARTIAL
+
+    folder = corpus["zero_bytes"].parent
+    code = main(["batch", str(folder), "--out", str(tmp_path / "out"), "-q", "--workers", "1"])
+    _, err = capsys.readouterr()
+    assert code == EXIT_PARTIAL, err
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    status = {Path(p).name: s for p, s in zip(summary["path"], summary["status"])}
+    bad = {"zero.mp4", "random.mp4", "truncated.mp4", "nomoov.mp4"} | ({"locked.mp4"} if os.geteuid() else set())
+    assert {name for name, s in status.items() if s == "failed"} == bad
+    assert all(s == "done" for name, s in status.items() if name not in bad)
+    errors = dict(zip(summary["path"].map(lambda p: Path(p).name), summary["error"].fillna("")))
+    assert "empty" in errors["zero.mp4"] and "not a readable video" in errors["random.mp4"]
