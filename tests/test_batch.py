@@ -327,3 +327,13 @@ def test_clip_on_a_gpu_gets_one_local_worker(monkeypatch):
     runner._make_engine(BatchSettings(embedder="clip", device="cpu"), BatchOptions(workers=4), 10, warnings.append)
     runner._make_engine(BatchSettings(), BatchOptions(workers=4), 3, warnings.append)
     assert started == [1, 4, 3] and len(warnings) == 1 and "1 worker" in warnings[0]
+
+
+def test_html_reports_and_index_page(capsys, archive, tmp_path):
+    """--format html writes a report per video and an index page linking them."""
+    out = tmp_path / "out"
+    code, err = run(capsys, str(archive / "a"), str(archive / "b"), "--out", str(out), "-q", "--format", "csv", "--format", "html")
+    assert code == 0, err
+    reports = sorted(out.rglob("report.html"))
+    index = (out / "index.html").read_text()
+    assert reports and all(f'href="{r.relative_to(out).as_posix()}"' in index for r in reports)

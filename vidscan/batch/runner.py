@@ -27,7 +27,7 @@ from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress
 from vidscan.batch.settings import BatchSettings
-from vidscan.batch.summary import write_summary
+from vidscan.batch.summary import write_index, write_summary
 from vidscan.batch.work import VideoJob, VideoOutcome, strip_path
 from vidscan.errors import InputError, OutputError
 
@@ -101,6 +101,10 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
             report.wall_s = time.monotonic() - t_start
             rows = {inp.key: manifest.get(inp.key) for inp in inputs}
             report.summary_files = write_summary(out, inputs, rows, settings, warn)
+            if "html" in settings.formats:
+                index = write_index(out, inputs, rows)
+                if index is not None:
+                    report.summary_files = list(report.summary_files) + [index]
             _count(rows, report)
             manifest.finish_run(run_id, report.processed, report.failed)
         finally:

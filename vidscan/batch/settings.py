@@ -26,6 +26,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FORMATS = ("csv", "json")
+#: Every output a batch can write per video; "html" adds a report per video and DIR/index.html.
+ALL_FORMATS = ("csv", "json", "html")
 
 
 @dataclass
@@ -157,12 +159,12 @@ def parse_formats(value: Any, where: str = "--format") -> tuple[str, ...]:
     """``["csv", "json"]`` or ``"csv,json"`` -> a checked, de-duplicated tuple."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not items:
-        raise UsageError(f"{where} must list csv and/or json")
+        raise UsageError(f"{where} must list csv, json and/or html")
     out: list[str] = []
     for item in items:
         name = str(item).strip().lower()
-        if name not in FORMATS:
-            raise UsageError(f"{where}: unknown format {item!r}; use csv and/or json")
+        if name not in ALL_FORMATS:
+            raise UsageError(f"{where}: unknown format {item!r}; use csv, json and/or html")
         if name not in out:
             out.append(name)
     return tuple(out)

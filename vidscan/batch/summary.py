@@ -80,3 +80,25 @@ def write_summary(out_dir: Path, inputs: list[InputVideo], rows: dict[str, Video
 
 def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(float(value), digits)
+
+
+INDEX_HTML = "index.html"
+
+
+def write_index(out: Path, inputs: list[InputVideo], rows: dict[str, VideoRow | None]) -> Path | None:
+    """DIR/index.html linking every finished video's report (only when reports were written)."""
+    from vidscan.batch.work import REPORT
+    from vidscan.report import IndexEntry, write_index_page
+
+    entries = []
+    for video in inputs:
+        row = rows.get(video.key)
+        if row is None or row.state != "done":
+            continue
+        report = out / VIDEOS_FOLDER / row.output / REPORT
+        if report.exists():
+            entries.append(IndexEntry(name=video.path, report=report, duration_s=row.duration_s or 0.0, segments=row.segments or 0,
+                                      totals=dict(row.label_seconds)))
+    if not entries:
+        return None
+    return write_index_page(entries, out / INDEX_HTML, title=f"vidscan batch: {len(entries)} videos")

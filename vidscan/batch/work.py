@@ -19,6 +19,7 @@ from vidscan.errors import VidscanError
 
 TIMELINE = "timeline"
 TOTALS = "totals"
+REPORT = "report.html"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class VideoWorker:
             timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
                                      detector_options=detector_options, cache=cache)
             label_seconds: dict[str, float] = {}
+            totals = None
         else:
             from vidscan.atomic import atomic_write_text
             from vidscan.classify import classify
@@ -105,7 +107,7 @@ class VideoWorker:
             result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
                               min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
                               detector_options=detector_options, backend=s.decoder, cache=cache, boundaries=s.boundaries)
-            timeline = result.timeline
+            timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
             if "csv" in s.formats:
                 atomic_write_text(out / f"{TOTALS}.csv", result.totals.to_csv(index=False))
@@ -114,6 +116,12 @@ class VideoWorker:
                 atomic_write_text(out / f"{TOTALS}.json", json.dumps(result.totals_dict(), indent=2) + "\n")
                 files.append(f"{TOTALS}.json")
         for fmt in s.formats:
+            if fmt == "html":
+                from vidscan.report import write_report
+
+                write_report(timeline, out / REPORT, video=job.path, totals=totals)
+                files.append(REPORT)
+                continue
             timeline.write(out / f"{TIMELINE}.{fmt}", fmt)
             files.append(f"{TIMELINE}.{fmt}")
         return VideoOutcome(ok=True, duration_s=float(timeline.duration_s), segments=len(timeline.segments),

@@ -39,8 +39,8 @@ class BatchPartialError(VidscanError):
 @click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True)
-@click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json"]),
-              help="Per-video output format; repeat for both.  [default: csv and json]")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
+              help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes (local: default half the CPUs; ray: default one per cluster CPU).")
 @click.option("--timeout-per-file", type=float, callback=positive_float("--timeout-per-file"),
