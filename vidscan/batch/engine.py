@@ -44,6 +44,22 @@ class Engine(Protocol):
         """Stop every worker (killing any still busy)."""
 
 
+class SlotCounts:
+    """``idle()``/``busy()`` for engines that keep their workers in ``self._slots``, each with
+    a ``state`` of ``"idle"`` or ``"busy"``."""
+
+    _slots: list[Any]
+
+    def idle(self) -> int:
+        return sum(1 for s in self._slots if s.state == "idle")
+
+    def busy(self) -> int:
+        return sum(1 for s in self._slots if s.state == "busy")
+
+    def _idle_slot(self) -> Any:
+        return next(s for s in self._slots if s.state == "idle")
+
+
 def error_with_code(message: str, code: int) -> VidscanError:
     """Rebuild a worker's start-up error in the driver, keeping its exit code."""
     for cls in (UsageError, InputError, ModelUnavailableError, OutputError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from vidscan.batch.engine import Completion, describe_exit, error_with_code, timeout_outcome
+from vidscan.batch.engine import Completion, SlotCounts, describe_exit, error_with_code, timeout_outcome
 from vidscan.batch.settings import BatchSettings
 from vidscan.batch.work import VideoJob, VideoOutcome, VideoWorker
 from vidscan.errors import VidscanError
@@ -34,7 +34,7 @@ class _Slot:
     deadline: float = float("inf")
 
 
-class LocalEngine:
+class LocalEngine(SlotCounts):
     name = "local"
 
     def __init__(self, settings: BatchSettings, workers: int, timeout_s: float | None = None) -> None:
@@ -62,14 +62,8 @@ class LocalEngine:
         child.close()
         return _Slot(proc=proc, conn=parent)
 
-    def idle(self) -> int:
-        return sum(1 for s in self._slots if s.state == "idle")
-
-    def busy(self) -> int:
-        return sum(1 for s in self._slots if s.state == "busy")
-
     def submit(self, token: Any, job: VideoJob) -> None:
-        slot = next(s for s in self._slots if s.state == "idle")
+        slot = self._idle_slot()
         slot.conn.send((job,))
         slot.state, slot.token = "busy", token
         slot.deadline = time.monotonic() + self.timeout_s if self.timeout_s else float("inf")

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from vidscan.batch.engine import Completion, error_with_code, timeout_outcome
+from vidscan.batch.engine import Completion, SlotCounts, error_with_code, timeout_outcome
 from vidscan.batch.settings import BatchSettings
 from vidscan.batch.work import VideoJob, VideoOutcome, VideoWorker
 from vidscan.errors import UsageError, VidscanError
@@ -62,7 +62,7 @@ def import_ray(local: bool) -> Any:
     return ray
 
 
-class RayEngine:
+class RayEngine(SlotCounts):
     name = "ray"
 
     def __init__(self, settings: BatchSettings, workers: int | None, timeout_s: float | None = None,
@@ -104,14 +104,8 @@ class RayEngine:
         actor = self._actor_cls.remote(self.settings)
         return _Slot(actor=actor, ref=actor.warm.remote())
 
-    def idle(self) -> int:
-        return sum(1 for s in self._slots if s.state == "idle")
-
-    def busy(self) -> int:
-        return sum(1 for s in self._slots if s.state == "busy")
-
     def submit(self, token: Any, job: VideoJob) -> None:
-        slot = next(s for s in self._slots if s.state == "idle")
+        slot = self._idle_slot()
         slot.ref = slot.actor.run.remote(job)
         slot.state, slot.token = "busy", token
         slot.deadline = time.monotonic() + self.timeout_s if self.timeout_s else float("inf")

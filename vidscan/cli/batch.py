@@ -6,7 +6,7 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, embedder_options, positive_float, sampling_from
+from vidscan.cli.common import cache_options, embedder_options, labelling_options, positive_float, sampling_from
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
@@ -29,14 +29,7 @@ class BatchPartialError(VidscanError):
 @click.option("--labels", help="Comma-separated labels (zero-shot CLIP). Without any labels the batch runs scenes only.")
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str), help="Few-shot examples folder (one sub-folder per label).")
 @embedder_options
-@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to embed (default: as in scenes/classify).")
-@click.option("--every", type=click.IntRange(min=1), help="Embed every K-th frame instead.")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Labelled runs: below this a segment is 'unknown'.  [default: 0]")
-@click.option("--merge/--no-merge", default=None, help="Labelled runs: join neighbours with the same label.  [default: no-merge]")
-@click.option("--per-frame", is_flag=True, help="Labelled runs: label every sampled frame and smooth (see classify).")
-@click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, seconds.")
-@click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
-@click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@labelling_options
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True)
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),

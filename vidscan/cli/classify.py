@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, default_output, embedder_options, make_cache, positive_float, resolve_format, sampling_from
+from vidscan.cli.common import build_embedder, cache_options, default_output, embedder_options, labelling_options, make_cache, resolve_format, sampling_from
 from vidscan.cli.exports import export_options, wants_embeddings, write_exports
 
 
@@ -18,14 +18,7 @@ from vidscan.cli.exports import export_options, wants_embeddings, write_exports
               help="Labelled timeline (default ./<video>.labels.csv); totals go beside it as <name>.totals.csv/.json.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Timeline format (default: from -o, else csv).")
 @embedder_options
-@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to label (default 2 for clip, every frame for features).")
-@click.option("--every", type=click.IntRange(min=1), help="Label every K-th frame instead.")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]")
-@click.option("--merge/--no-merge", default=None, help="Join adjacent segments that got the same label.  [default: no-merge]")
-@click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes.")
-@click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Per-frame mode: cost of a label switch, in seconds of evidence.")
-@click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
-@click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty.")
+@labelling_options
 @click.option("--level", type=click.Choice(["scenes", "shots"]), default="scenes", show_default=True,
               help="scenes: a label per run of similar shots (an ad break, a game block). shots: a label per camera shot.")
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,

@@ -38,6 +38,25 @@ def embedder_options(fn: Callable) -> Callable:
     return fn
 
 
+def labelling_options(fn: Callable) -> Callable:
+    """Sampling, labelling and scene-detection options shared by ``classify`` and ``batch``."""
+    options = [
+        click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"),
+                     help="Frames per second to label (default 2 for clip, every frame for features)."),
+        click.option("--every", type=click.IntRange(min=1), help="Label every K-th frame instead."),
+        click.option("--min-confidence", type=click.FloatRange(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]"),
+        click.option("--merge/--no-merge", default=None, help="Join adjacent segments that got the same label.  [default: no-merge]"),
+        click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes."),
+        click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True,
+                     help="Per-frame mode: cost of a label switch, in seconds of evidence."),
+        click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds."),
+        click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def cache_options(fn: Callable) -> Callable:
     """--cache-dir/--no-cache."""
     fn = click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")(fn)

@@ -17,7 +17,6 @@ def _console():
 
 def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     """Segments table (first/last rows when long), damage warnings and the file written."""
-    from rich.console import Console
     from rich.table import Table
 
     console = _console()
@@ -51,7 +50,6 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
 
 def print_totals(totals, duration_s: float) -> None:
     """Per-label totals: time, share of runtime, segments, longest segment."""
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"time per label (of {timecode(duration_s)})", title_justify="left")
