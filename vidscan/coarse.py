@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
 import av
 import av.error
@@ -164,38 +165,89 @@ class StretchDecoder:
         self._frames = self._decoded()
         self._pending = None
 
-    def decode(self, start_pts: int, end_pts: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every frame with start_pts <= pts <= end_pts: (frame indices, frames)."""
+    def frames(self, start_pts: int, end_pts: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(frame index, upright RGB frame) for every frame with start_pts <= pts <= end_pts,
+        in presentation order. The caller may stop early; the next call carries on correctly."""
         keys = self.index.key_pts
         # Keep reading sequentially when the stretch starts within two keyframes of where we are.
         ahead = int(np.searchsorted(keys, start_pts)) - int(np.searchsorted(keys, self._last_pts))
         if self._frames is None or start_pts <= self._last_pts or ahead > 2:
             self._seek(start_pts)
-        indices: list[int] = []
-        frames: list[np.ndarray] = []
         pending, self._pending = self._pending, None
         while True:
             frame = pending if pending is not None else next(self._frames, None)
             pending = None
             if frame is None:
-                break
+                return
             if frame.pts is None:
                 continue
             if frame.pts > end_pts:
                 self._pending = frame
-                break
+                return
             self._last_pts = int(frame.pts)
             if frame.pts < start_pts:
                 continue
             try:
-                indices.append(self.index.index_of(int(frame.pts)))
+                index = self.index.index_of(int(frame.pts))
             except KeyError:
                 continue
-            frames.append(_convert(frame, self.size, self.turns))
-        if not frames:
-            return np.zeros(0, np.int64), np.zeros((0, self.size[1], self.size[0], 3), np.uint8)
-        order = np.argsort(indices)
-        return np.asarray(indices, np.int64)[order], np.stack(frames)[order]
+            yield index, _convert(frame, self.size, self.turns)
+
+
+#: A stretch's decoding stops once this many consecutive frames look like its closing keyframe.
+ARRIVED_FRAMES = 3
+
+
+def _decode_stretch(decoder: "StretchDecoder", embedder: Embedder, embeddings: np.ndarray, luma: np.ndarray, index: PacketIndex,
+                    key_idx: np.ndarray, key_emb: np.ndarray, a: int, b: int, start: int, end: int, chunk: int = 8) -> int:
+    """Decode and embed one candidate stretch in place; returns the number of frames decoded.
+
+    Inside the stretch's last GOP, decoding stops as soon as ``ARRIVED_FRAMES`` frames in a
+    row look like the closing keyframe (the change is over: a cut found halfway through a GOP
+    costs half a GOP, not a whole one); the frames left are filled in between the last decoded
+    frame and that keyframe.
+    """
+    closing = key_emb[b] if 0 <= b < len(key_idx) else None
+    last_gop = int(index.pts[key_idx[b - 1]]) if closing is not None and b - 1 >= max(a, 0) else None
+    near = 0.0 if closing is None or last_gop is None else max(0.05, 0.2 * float(np.linalg.norm(key_emb[b - 1] - closing)))
+    decoded, arrived, last_index = 0, 0, -1
+    buffer: list[tuple[int, np.ndarray]] = []
+
+    def flush() -> bool:
+        nonlocal arrived, last_index
+        idx = np.array([i for i, _ in buffer], np.int64)
+        frames = np.stack([f for _, f in buffer])
+        vecs = embedder.embed(frames)
+        embeddings[idx] = vecs
+        luma[idx] = frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32)
+        buffer.clear()
+        last_index = int(idx[-1])
+        if closing is None or last_gop is None:
+            return False
+        for i, v in zip(idx, vecs):
+            in_last_gop = index.pts[i] >= last_gop
+            arrived = arrived + 1 if in_last_gop and float(np.linalg.norm(v - closing)) < near else 0
+            if arrived >= ARRIVED_FRAMES:
+                return True
+        return False
+
+    stopped = False
+    for i, frame in decoder.frames(start, end):
+        buffer.append((i, frame))
+        decoded += 1
+        if len(buffer) == chunk and flush():
+            stopped = True
+            break
+    if buffer and not stopped:
+        stopped = flush()
+    if stopped and closing is not None and last_index < key_idx[b]:
+        gap = np.arange(last_index + 1, key_idx[b])
+        if len(gap):
+            w = ((gap - last_index) / (key_idx[b] - last_index)).astype(np.float32)[:, None]
+            fill = (1 - w) * embeddings[last_index] + w * closing
+            embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
+            luma[gap] = (1 - w[:, 0]) * luma[last_index] + w[:, 0] * luma[key_idx[b]]
+    return decoded
 
 
 def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -298,14 +350,9 @@ def embed_coarse_to_fine(
     for a, b in stretches:
         start = int(index.pts[key_idx[a]]) if a >= 0 else int(index.pts[0])
         end = int(index.pts[key_idx[b]]) if b < len(key_idx) else int(index.pts[-1])
-        idx, frames = decoder.decode(start, end)
-        if len(idx):
-            for i in range(0, len(idx), embedder.batch_size):
-                chunk = frames[i : i + embedder.batch_size]
-                embeddings[idx[i : i + embedder.batch_size]] = embedder.embed(chunk)
-                luma[idx[i : i + embedder.batch_size]] = chunk.reshape(len(chunk), -1).mean(axis=1, dtype=np.float32)
-            stats.decoded_full_rate += len(idx)
-        done += len(idx)
+        decoded = _decode_stretch(decoder, embedder, embeddings, luma, index, key_idx, key_emb, a, b, start, end)
+        stats.decoded_full_rate += decoded
+        done += decoded
         progress.update(float(done))
     decoder.close()
     progress.finish()
