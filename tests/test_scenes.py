@@ -84,3 +84,22 @@ def test_clip_random_weights_run_end_to_end(shots_video, tiny_clip_model):
     tl = vidscan.detect_scenes(path, embedder=emb, sampling="fps:4")
     assert tl.segments[-1].end_frame > 0 and tl.settings["embedder"]["name"] == "clip"
     assert tl.stats["samples"] == pytest.approx(tl.duration_s * 4, abs=2)
+
+
+def test_coarse_to_fine_matches_full_decode_on_fixed_gop(media):
+    """Broadcast-style file (1 s GOP, no keyframes at cuts): keyframes first, every frame only
+    where they differ; boundaries land on the same frames as after a full decode."""
+    from vidscan.synth import Event, Program, Shot, Transition, render
+
+    shots = [Shot("studio", 110, 1), Shot("bars", 90, 2, events=[Event("flash", 40, 2)]), Shot("studio", 120, 3),
+             Shot("gradients", 100, 4), Shot("ad", 95, 5)]
+    path = media / "gop25.mp4"
+    truth = render(Program(shots, [Transition("cut"), Transition("dissolve", 14), Transition("cut"), Transition("fadeblack", 16)], 192, 108),
+                   path, gop=25)
+    full = vidscan.detect_scenes(path)
+    coarse = vidscan.detect_scenes(path, decode="coarse")
+    assert [s.start_frame for s in coarse.segments] == [s.start_frame for s in full.segments]
+    assert coarse.video.frame_count == full.video.frame_count == truth.frame_count
+    assert coarse.stats["coarse"]["full_rate_fraction"] < 0.8
+    score = match_boundaries([s.start_frame for s in coarse.segments[1:]], [(b.start, b.end) for b in truth.boundaries])
+    assert score.fp == 0 and score.fn == 0, score
