@@ -13,6 +13,7 @@ import numpy as np
 import ruptures as rpt
 
 from vidscan.embed.base import l2_normalise
+from vidscan.labels.aggregate import samples_inside
 from vidscan.timeline import Segment, Timeline
 
 #: Penalty per second of evidence for a scene change, and shortest scene (seconds).
@@ -29,10 +30,7 @@ def shot_embeddings(timeline: Timeline, times: np.ndarray, embeddings: np.ndarra
     """Mean (unit) embedding of the samples inside each segment of ``timeline``."""
     out = np.zeros((len(timeline.segments), embeddings.shape[1]), np.float32)
     for i, seg in enumerate(timeline.segments):
-        inside = np.where((times >= seg.start_s - 1e-9) & (times < seg.end_s - 1e-9))[0]
-        if len(inside) == 0:
-            inside = np.array([int(np.argmin(np.abs(times - (seg.start_s + seg.end_s) / 2)))])
-        out[i] = embeddings[inside].mean(axis=0)
+        out[i] = embeddings[samples_inside(times, seg.start_s, seg.end_s)].mean(axis=0)
     return l2_normalise(out)
 
 

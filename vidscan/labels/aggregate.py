@@ -16,13 +16,20 @@ from vidscan.labels.config import UNKNOWN
 from vidscan.timeline import Segment, Timeline
 
 
+def samples_inside(times: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    """Indices of the (sorted) sample times in [start_s, end_s); when a sparse sampling leaves
+    the segment empty, the sample nearest its middle."""
+    lo = int(np.searchsorted(times, start_s - 1e-9, side="left"))
+    hi = int(np.searchsorted(times, end_s - 1e-9, side="left"))
+    if hi > lo:
+        return np.arange(lo, hi)
+    return np.array([int(np.argmin(np.abs(times - (start_s + end_s) / 2)))])
+
+
 def label_segments(timeline: Timeline, times: np.ndarray, probs: np.ndarray, names: list[str], min_confidence: float = 0.0) -> None:
     """Fill each segment's label, confidence, runner-up and probabilities (in place)."""
     for seg in timeline.segments:
-        inside = np.where((times >= seg.start_s - 1e-9) & (times < seg.end_s - 1e-9))[0]
-        if len(inside) == 0:  # sparse sampling: use the sample nearest the segment's middle
-            inside = np.array([int(np.argmin(np.abs(times - (seg.start_s + seg.end_s) / 2)))])
-        set_label(seg, probs[inside].mean(axis=0), names, min_confidence)
+        set_label(seg, probs[samples_inside(times, seg.start_s, seg.end_s)].mean(axis=0), names, min_confidence)
 
 
 def set_label(seg: Segment, p: np.ndarray, names: list[str], min_confidence: float) -> None:
