@@ -372,12 +372,18 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
 
 
 def frame_reader(video: EmbeddedVideo, size: tuple[int, int]):
-    """``reader(sample_indices) -> uint8 frames``: decodes just those frames again (exact)."""
-    from vidscan.video import read_frames
+    """``reader(sample_indices) -> uint8 frames``: decodes just those frames again (exact).
+
+    One source serves every call, so its frame index (a demux pass over the whole file) is
+    built once however many windows or chunks a detector asks for.
+    """
+    source = open_video(video.info.path)
 
     def read(samples: np.ndarray) -> np.ndarray:
         wanted = video.indices[np.asarray(samples, np.int64)]
-        frames, got = read_frames(video.info.path, wanted, size=size)
+        batches = list(source.batches(Sampling.frames(wanted), size=size, batch_size=64))
+        frames = np.concatenate([b.frames for b in batches])
+        got = np.concatenate([b.indices for b in batches])
         order = {int(f): i for i, f in enumerate(got)}
         return frames[[order[int(f)] for f in wanted]]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from vidscan.atomic import atomic_write_bytes, atomic_write_text
-from vidscan.errors import InputError, OutputError
+from vidscan.errors import OutputError
 from vidscan.timeline import Segment, Timeline, timecode
-from vidscan.video import FrameBatch, Sampling, open_video
+from vidscan.video import FrameBatch, read_frame_batch
 
 INDEX_NAME = "index.csv"
 
@@ -30,25 +30,10 @@ def middle_frame(segment: Segment) -> int:
 def grab_frames(path: str | Path, indices: Iterable[int], size: tuple[int, int] | None = None, backend: str = "pyav") -> FrameBatch:
     """Exact upright frames at ``indices`` with their timestamps (sorted, duplicates dropped).
 
-    :func:`vidscan.video.read_frames` with the presentation times kept: only the GOPs that
-    hold those frames are decoded. Raises :class:`InputError` if any frame cannot be read.
+    A strict :func:`vidscan.video.read_frame_batch`: raises :class:`InputError` if any frame
+    cannot be read.
     """
-    wanted = sorted({int(i) for i in indices})
-    if not wanted:
-        w, h = size or (1, 1)
-        return FrameBatch.empty(h, w)
-    with open_video(str(path), backend) as source:
-        batches = list(source.batches(Sampling.frames(wanted), size=size, batch_size=32))
-    got = FrameBatch(
-        np.concatenate([b.frames for b in batches]) if batches else np.zeros((0, 1, 1, 3), np.uint8),
-        np.concatenate([b.indices for b in batches]) if batches else np.zeros(0, np.int64),
-        np.concatenate([b.times for b in batches]) if batches else np.zeros(0, np.float64),
-    )
-    missing = sorted(set(wanted) - {int(i) for i in got.indices})
-    if missing:
-        shown = ", ".join(str(i) for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise InputError(f"could not decode frame(s) {shown}", path=str(path))
-    return got
+    return read_frame_batch(str(path), indices, size=size, backend=backend, strict=True)
 
 
 def frame_file_name(segment_index: int, frame: int, time_s: float, digits: int = 4) -> str:

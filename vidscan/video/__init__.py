@@ -12,19 +12,40 @@ def probe(path: str, backend: str = "pyav") -> VideoInfo:
         return source.info
 
 
-def read_frames(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav"):
-    """Exact frames at the given indices, upright, as ``uint8 [N, H, W, 3]`` (sorted by index).
+def read_frame_batch(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav", strict: bool = False) -> FrameBatch:
+    """Exact upright frames at ``indices`` with their timestamps (sorted, duplicates dropped).
 
-    Used for thumbnails and keyframe exports; only the GOPs holding those frames are decoded.
+    Used for thumbnails, stills and detector windows: only the GOPs holding those frames are
+    decoded. With ``strict``, a frame that cannot be decoded is an :class:`InputError`.
     """
     import numpy as np
 
-    with open_video(path, backend) as source:
-        batches = list(source.batches(Sampling.frames(indices), size=size, batch_size=64))
-    if not batches:
+    from vidscan.errors import InputError
+
+    wanted = sorted({int(i) for i in indices})
+    with open_video(str(path), backend) as source:
+        if not wanted:
+            w, h = size or (source.info.width, source.info.height)
+            return FrameBatch.empty(h, w)
+        batches = list(source.batches(Sampling.frames(wanted), size=size, batch_size=64))
         w, h = size or (source.info.width, source.info.height)
-        return np.zeros((0, h, w, 3), np.uint8), np.zeros(0, np.int64)
-    return np.concatenate([b.frames for b in batches]), np.concatenate([b.indices for b in batches])
+    if not batches:
+        got = FrameBatch.empty(h, w)
+    else:
+        got = FrameBatch(np.concatenate([b.frames for b in batches]), np.concatenate([b.indices for b in batches]),
+                         np.concatenate([b.times for b in batches]))
+    if strict:
+        missing = sorted(set(wanted) - {int(i) for i in got.indices})
+        if missing:
+            shown = ", ".join(str(i) for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
+            raise InputError(f"could not decode frame(s) {shown}", path=str(path))
+    return got
+
+
+def read_frames(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav"):
+    """Exact frames at the given indices, upright, as ``(uint8 [N, H, W, 3], indices)``."""
+    batch = read_frame_batch(path, indices, size, backend)
+    return batch.frames, batch.indices
 
 
 __all__ = [
@@ -36,6 +57,7 @@ __all__ = [
     "available_backends",
     "open_video",
     "probe",
+    "read_frame_batch",
     "read_frames",
     "register_backend",
 ]

@@ -80,6 +80,8 @@ class PyAVSource(VideoSource):
         super().__init__(path)
         self.threads = threads
         self._info: VideoInfo | None = None
+        self._packet_index: tuple[np.ndarray, np.ndarray] | None = None
+        self._time_base = 0.0
 
     @property
     def info(self) -> VideoInfo:
@@ -214,6 +216,32 @@ class PyAVSource(VideoSource):
             # Truncated file: the container promised more than could be decoded.
             _add_damage(stats, stats.end_time_s, info.duration_s)
 
+    def packet_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted presentation timestamps of every shown frame and of the keyframes, from a
+        demux-only pass (edit-list packets flagged "discard" left out, as the decoder drops
+        them). Computed once per source, so repeated sparse reads do not demux again."""
+        if self._packet_index is None:
+            all_pts: list[int] = []
+            key_pts: list[int] = []
+            container = _open_container(self.path)
+            try:
+                self._time_base = float(container.streams.video[0].time_base)
+                for packet in container.demux(container.streams.video[0]):
+                    if packet.pts is None or packet.is_discard:
+                        continue
+                    all_pts.append(int(packet.pts))
+                    if packet.is_keyframe:
+                        key_pts.append(int(packet.pts))
+            finally:
+                container.close()
+            self._packet_index = (np.unique(np.asarray(all_pts, np.int64)), np.unique(np.asarray(key_pts, np.int64)))
+        return self._packet_index
+
+    def frame_times(self) -> np.ndarray:
+        """Presentation time of every shown frame, in seconds from the start of the video."""
+        pts, _ = self.packet_index()
+        return pts.astype(np.float64) * self._time_base - self.info.start_time_s
+
     def _decode_sampled(self, container, stream, stats: DecodeStats, sampling: Sampling) -> Iterator[tuple[int, "av.VideoFrame"]]:
         """Decode only what a sparse sampling needs: (frame index, frame) pairs.
 
@@ -223,20 +251,7 @@ class PyAVSource(VideoSource):
         frame wanted in it, and its tail is skipped. At 2 samples/s and a 1 s GOP that is
         about half of the decoding work. Frames not wanted are still counted exactly.
         """
-        all_pts: list[int] = []
-        key_pts: list[int] = []
-        index_container = _open_container(self.path)  # a second handle: no seeking back needed
-        try:
-            for packet in index_container.demux(index_container.streams.video[0]):
-                if packet.pts is None or packet.is_discard:
-                    continue
-                all_pts.append(int(packet.pts))
-                if packet.is_keyframe:
-                    key_pts.append(int(packet.pts))
-        finally:
-            index_container.close()
-        pts = np.unique(np.asarray(all_pts, np.int64))
-        keys = np.unique(np.asarray(key_pts, np.int64))
+        pts, keys = self.packet_index()
         if len(pts) == 0 or len(keys) == 0:
             yield from enumerate(self._decode_tolerantly(container, stream, stats))
             return

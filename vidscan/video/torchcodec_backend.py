@@ -16,21 +16,8 @@ import numpy as np
 from vidscan.errors import InputError, UsageError
 from vidscan.video.base import DecodeStats
 from vidscan.video.frames import FrameBatch
-from vidscan.video.pyav_backend import ProbedSource, _open_container
+from vidscan.video.pyav_backend import ProbedSource
 from vidscan.video.sampling import Sampling
-
-
-def frame_timestamps(path: str) -> tuple[np.ndarray, float]:
-    """Presentation times (seconds from the stream start) of every displayed frame, by demuxing."""
-    container = _open_container(path)
-    try:
-        stream = container.streams.video[0]
-        pts = sorted({int(p.pts) for p in container.demux(stream) if p.pts is not None and not p.is_discard})
-        tb = float(stream.time_base)
-        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else (pts[0] * tb if pts else 0.0)
-    finally:
-        container.close()
-    return np.asarray(pts, np.float64) * tb - start, tb
 
 
 class TorchCodecSource(ProbedSource):
@@ -65,7 +52,7 @@ class TorchCodecSource(ProbedSource):
         info = self.info
         width, height, dec_w, dec_h = info.decode_size(size)
         turns = info.quarter_turns
-        times, _ = frame_timestamps(self.path)
+        times = self._probe.frame_times()  # the same exact index the PyAV backend uses
         selector = sampling.selector()
         wanted = [i for i, t in enumerate(times) if (start_s is None or t >= start_s) and (end_s is None or t < end_s) and selector.keep(i, float(t))]
         try:
