@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vidscan.embed.base import Embedder
-from vidscan.errors import InputError, UsageError
+from vidscan.errors import InputError
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 VIDEO_EXTS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"}
@@ -50,12 +50,25 @@ def _load_clip(path: Path, size: tuple[int, int]) -> np.ndarray:
     return np.concatenate(frames)[:FRAMES_PER_CLIP]
 
 
+#: Example embeddings already computed in this process, keyed by the files (path, size,
+#: mtime) and the embedder: a batch classifying thousands of videos with the same examples
+#: embeds them once per worker, not once per video.
+_MEMO: dict[tuple, np.ndarray] = {}
+
+
 def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
     """Embeddings ``[K, D]`` of every image (and clip frame) in ``folder``."""
     size = embedder.frame_size(1280, 720)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS)
     if not files:
         raise InputError(f"no example images for label {label!r} (looked for {', '.join(sorted(IMAGE_EXTS))} and video clips)", path=str(folder))
+    key = (embedder.identity(), size, tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    if key not in _MEMO:
+        _MEMO[key] = _embed_files(files, embedder, size)
+    return _MEMO[key]
+
+
+def _embed_files(files: list[Path], embedder: Embedder, size: tuple[int, int]) -> np.ndarray:
     frames: list[np.ndarray] = []
     for f in files:
         if f.suffix.lower() in IMAGE_EXTS:
@@ -64,13 +77,3 @@ def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
             frames.append(_load_clip(f, size))
     return embedder.embed(np.concatenate(frames))
 
-
-def embed_example_root(root: str | Path, embedder: Embedder, names: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Embed an examples folder; with ``names`` every name must have a sub-folder."""
-    folders = example_folders(root)
-    if names is not None:
-        missing = [n for n in names if n not in folders]
-        if missing:
-            raise UsageError(f"examples folder {root} has no sub-folder for label(s) {', '.join(missing)}")
-        folders = {n: folders[n] for n in names}
-    return {name: embed_examples(folder, embedder, name) for name, folder in folders.items()}
