@@ -227,7 +227,7 @@ def collect(
 def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity: float, hold: float, backend: str,
             progress: Progress) -> tuple[list[KeptFrame], int]:
     """The streaming pass: decode small, embed, keep the steady frames unlike those kept so far."""
-    from vidscan.pipeline import _prefetch  # decoding a few batches ahead of the embedder
+    from vidscan.pipeline import prefetch
 
     selector = DiverseSelector(max_similarity, emb.dim)
     kept: list[KeptFrame] = []
@@ -240,7 +240,7 @@ def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity
 
             def embedded() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
                 nonlocal samples
-                for batch in _prefetch(source.batches(sampling, size=size, batch_size=emb.batch_size)):
+                for batch in prefetch(source.batches(sampling, size=size, batch_size=emb.batch_size)):
                     samples += len(batch)
                     progress.update(float(batch.times[-1]) if len(batch) else 0.0)
                     yield emb.embed(batch.frames), batch.indices, batch.times

@@ -52,7 +52,7 @@ class EmbeddedVideo:
         return self.sampling.samples_per_second(self.info.fps)
 
 
-def _prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
+def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
     """Run ``batches`` in a background thread, ``depth`` batches ahead."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
@@ -197,7 +197,7 @@ def embed_video_multi(
         decode_batch = min(64, min(requests[i][0].batch_size for i in todo))
         progress.start(Path(path).name, info.duration_s)
         try:
-            for batch in _prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
+            for batch in prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
                 for collector in collectors.values():
                     collector.add(batch)
                 progress.update(float(batch.times[-1]) if len(batch) else 0.0)
