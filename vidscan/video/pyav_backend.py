@@ -248,8 +248,8 @@ class PyAVSource(VideoSource):
         A demux-only pass (no decoding, ~1000x faster than decoding) lists every displayed
         frame's timestamp, which gives exact frame indices, and the keyframes. The sampling is
         resolved on that list; then each GOP is decoded from its keyframe up to the last
-        frame wanted in it, and its tail is skipped. At 2 samples/s and a 1 s GOP that is
-        about half of the decoding work. Frames not wanted are still counted exactly.
+        frame wanted in it, and its tail is skipped; on the way, non-reference frames that are
+        not wanted are not decoded at all. Frames not wanted are still counted exactly.
         """
         pts, keys = self.packet_index()
         if len(pts) == 0 or len(keys) == 0:
@@ -273,6 +273,7 @@ class PyAVSource(VideoSource):
         stats.frames_decoded = len(pts)
         target = int(before_first.max()) if len(before_first) else None
         feeding = True
+        skipping = "DEFAULT"
         highest = -(2**62)
         for packet in container.demux(stream):
             if packet.pts is not None and packet.is_keyframe and int(packet.pts) in last_wanted:
@@ -280,6 +281,11 @@ class PyAVSource(VideoSource):
                 target = max(target if target is not None else -(2**62), last_wanted[int(packet.pts)])
             if not feeding and packet.pts is not None:
                 continue
+            # Frames nothing refers to (most B-frames) are decoded only when wanted: skipping
+            # them leaves every other frame bit-identical and saves a third of the work.
+            skip = "DEFAULT" if packet.pts is None or int(packet.pts) in wanted else "NONREF"
+            if skip != skipping:
+                stream.codec_context.skip_frame = skipping = skip
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
