@@ -86,16 +86,25 @@ def test_clip_random_weights_run_end_to_end(shots_video, tiny_clip_model):
     assert tl.stats["samples"] == pytest.approx(tl.duration_s * 4, abs=2)
 
 
-def test_coarse_to_fine_matches_full_decode_on_fixed_gop(media):
-    """Broadcast-style file (1 s GOP, no keyframes at cuts): keyframes first, every frame only
-    where they differ; boundaries land on the same frames as after a full decode."""
+@pytest.fixture(scope="module", params=["closed", "open"])
+def fixed_gop_video(request, media):
+    """Broadcast-style files: a fixed 1 s GOP, no keyframes at cuts; closed GOPs (x264's
+    default) or open ones, whose leading B-frames are shown before their keyframe."""
     from vidscan.synth import Event, Program, Shot, Transition, render
 
     shots = [Shot("studio", 110, 1), Shot("bars", 90, 2, events=[Event("flash", 40, 2)]), Shot("studio", 120, 3),
              Shot("gradients", 100, 4), Shot("ad", 95, 5)]
-    path = media / "gop25.mp4"
+    path = media / f"gop25-{request.param}.mp4"
+    extra = ["-x264-params", "open-gop=1"] if request.param == "open" else None
     truth = render(Program(shots, [Transition("cut"), Transition("dissolve", 14), Transition("cut"), Transition("fadeblack", 16)], 192, 108),
-                   path, gop=25)
+                   path, gop=25, extra_args=extra)
+    return request.param, path, truth
+
+
+def test_coarse_to_fine_matches_full_decode_on_fixed_gop(fixed_gop_video):
+    """Keyframes first, every frame only where they differ; boundaries land on the same
+    frames as after a full decode."""
+    _, path, truth = fixed_gop_video
     full = vidscan.detect_scenes(path)
     coarse = vidscan.detect_scenes(path, decode="coarse")
     assert [s.start_frame for s in coarse.segments] == [s.start_frame for s in full.segments]
@@ -103,3 +112,22 @@ def test_coarse_to_fine_matches_full_decode_on_fixed_gop(media):
     assert coarse.stats["coarse"]["full_rate_fraction"] < 0.8
     score = match_boundaries([s.start_frame for s in coarse.segments[1:]], [(b.start, b.end) for b in truth.boundaries])
     assert score.fp == 0 and score.fn == 0, score
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_video, workers):
+    """Every frame the fine pass decodes (open GOPs' leading frames included) embeds exactly
+    as in a full decode, whatever the number of decoder threads."""
+    from vidscan.coarse import embed_coarse_to_fine, keyframe_pass
+
+    kind, path, _ = fixed_gop_video
+    emb = vidscan.create_embedder("features")
+    full = vidscan.detect_scenes(path, keep_embeddings=True).embedded
+    video, stats = embed_coarse_to_fine(path, emb, workers=workers)
+    index, _, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0)
+    assert bool(index.open_keys) == (kind == "open")
+    mask = stats.decoded
+    assert 0.2 * len(mask) < mask.sum() < len(mask)
+    np.testing.assert_allclose(video.embeddings[mask], full.embeddings[mask], atol=1e-6)
+    leading = [index.index_of(int(k)) - 1 for k in index.open_keys]
+    assert kind == "closed" or mask[leading].any()  # some were decoded: the cuts sit near them

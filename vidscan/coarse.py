@@ -23,7 +23,11 @@ should not count anyway).
 from __future__ import annotations
 
 import dataclasses
+import os
+import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -54,6 +58,8 @@ class PacketIndex:
     time_base: Fraction
     start_pts: int
     last_duration: int
+    #: Keyframes of open GOPs: frames shown just before them are decoded after them.
+    open_keys: frozenset[int] = frozenset()
 
     def index_of(self, pts: int) -> int:
         i = int(np.searchsorted(self.pts, pts))
@@ -71,7 +77,11 @@ class CoarseStats:
     frames: int = 0
     decoded_full_rate: int = 0
     candidate_stretches: int = 0
+    pieces: int = 0
+    workers: int = 1
     timings: dict[str, float] = field(default_factory=dict)
+    #: Which frames were decoded and embedded (the rest come from keyframes).
+    decoded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def full_rate_fraction(self) -> float:
@@ -85,107 +95,124 @@ def _convert(frame: "av.VideoFrame", size: tuple[int, int], turns: int) -> np.nd
     return np.rot90(rgb, turns) if turns else rgb
 
 
-def keyframe_pass(path: str, size: tuple[int, int], turns: int) -> tuple[PacketIndex, list[int], np.ndarray]:
-    """Index every packet and decode the keyframes; returns (index, keyframe pts, frames)."""
+def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1,
+                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray]:
+    """Index every packet and decode the keyframes; returns (index, keyframe pts, frames).
+
+    One thread demuxes; ``workers`` decoders each decode one keyframe at a time from a
+    clean state (drained and flushed after every picture). Fed only keyframes, a decoder
+    that kept its state would hold pictures back for reordering, and in an open-GOP stream
+    (keyframes that are not IDR) FFmpeg's H.264 decoder then never outputs most of them.
+    """
+    progress = progress or NullProgress()
     container = _open_container(path)
+    jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
+    decoded: dict[int, np.ndarray] = {}
+    failures: list[BaseException] = []
+
+    def decode_keyframes() -> None:
+        own = _open_container(path)  # a codec context configured exactly like the stream's
+        try:
+            ctx = own.streams.video[0].codec_context
+            ctx.thread_count = 1
+            while (job := jobs.get()) is not None:
+                pts, packet = job
+                try:
+                    frames = list(ctx.decode(packet)) + list(ctx.decode(None))
+                except av.error.FFmpegError:
+                    frames = []
+                ctx.flush_buffers()
+                for frame in frames[:1]:
+                    decoded[int(frame.pts) if frame.pts is not None else pts] = _convert(frame, size, turns)
+        except BaseException as exc:  # reported by the demuxing thread
+            failures.append(exc)
+            while jobs.get() is not None:  # keep the demuxer from blocking
+                pass
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=decode_keyframes, name=f"vidscan-keyframes-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    all_pts: list[int] = []
+    last_duration = 0
+    open_keys: set[int] = set()
+    current_key: int | None = None
     try:
         stream = container.streams.video[0]
-        stream.thread_type = "FRAME"  # frames come out late; the flush below collects the rest
-        all_pts: list[int] = []
-        key_pts: list[int] = []
-        frames: list[np.ndarray] = []
-        last_duration = 0
+        tb = stream.time_base
+        start = int(stream.start_time) if stream.start_time is not None else None
+        progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
         for packet in container.demux(stream):
             if packet.pts is None:
                 continue
+            if current_key is not None and packet.pts < current_key and not packet.is_keyframe:
+                open_keys.add(current_key)  # a leading frame: decoded after, shown before its keyframe
+            if packet.is_keyframe:
+                current_key = int(packet.pts)
+                jobs.put((current_key, packet))
+                if start is not None:
+                    progress.update(float((packet.pts - start) * tb))
             if packet.is_discard:
                 continue
             all_pts.append(int(packet.pts))
             last_duration = int(packet.duration or last_duration)
-            if not packet.is_keyframe:
-                continue
-            try:
-                decoded = packet.decode()
-            except av.error.FFmpegError:
-                continue
-            for frame in decoded:
-                if frame.pts is not None:
-                    key_pts.append(int(frame.pts))
-                    frames.append(_convert(frame, size, turns))
-        try:
-            for frame in stream.decode(None):  # flush
-                if frame.pts is not None:
-                    key_pts.append(int(frame.pts))
-                    frames.append(_convert(frame, size, turns))
-        except av.error.FFmpegError:
-            pass
-        tb = stream.time_base
-        start = int(stream.start_time) if stream.start_time is not None else (min(all_pts) if all_pts else 0)
     finally:
+        for _ in threads:
+            jobs.put(None)
+        for thread in threads:
+            thread.join()
         container.close()
+        progress.finish()
+    if failures:
+        raise failures[0]
     if not all_pts:
         raise InputError("video stream has no frames", path=path)
     pts = np.unique(np.asarray(all_pts, np.int64))
+    start = start if start is not None else int(pts[0])
     shown = set(pts.tolist())
-    by_pts = {p: f for p, f in zip(key_pts, frames) if p in shown}  # displayed keyframes only
-    ordered = sorted(by_pts)
-    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration)
-    stack = np.stack([by_pts[p] for p in ordered]) if ordered else np.zeros((0, size[1], size[0], 3), np.uint8)
+    ordered = sorted(p for p in decoded if p in shown)  # displayed keyframes only
+    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys))
+    stack = np.stack([decoded[p] for p in ordered]) if ordered else np.zeros((0, size[1], size[0], 3), np.uint8)
     return index, ordered, stack
 
 
-class StretchDecoder:
-    """Decodes stretches in increasing order with one open file, seeking only to jump ahead."""
+class GopDecoder:
+    """Decodes one GOP-long piece at a time with one open file and a single-threaded codec.
+
+    Pieces are independent (each starts with a seek to its own keyframe), so several
+    decoders on several threads share the work with no frame-threading pipeline to refill
+    after every seek: on 2 cores that is 1.4x faster than one frame-threaded decoder on the
+    short runs a coarse-to-fine pass is made of.
+    """
 
     def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int) -> None:
         self.path, self.index, self.size, self.turns = path, index, size, turns
         self.container = _open_container(path)
         self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
-        self._frames = None  # iterator over decoded frames, or None before the first seek
-        self._last_pts = -(2**62)
-        self._pending = None  # a frame read past the previous stretch's end
+        self.stream.thread_type = "SLICE"
+        self.stream.codec_context.thread_count = 1
 
     def close(self) -> None:
         self.container.close()
 
-    def _decoded(self):
-        for packet in self.container.demux(self.stream):
-            try:
-                yield from packet.decode()
-            except av.error.FFmpegError:
-                continue
+    def frames(self, start_pts: int, end_pts: int, skip_pts: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(frame index, upright RGB frame) for every frame with start_pts <= pts < end_pts, in
+        presentation order; ``skip_pts`` (a keyframe already embedded) is decoded but not
+        converted. The caller may stop early.
 
-    def _seek(self, start_pts: int) -> None:
-        # Seek to the stretch's own keyframe. In an open GOP the frames that need the previous
-        # GOP are shown *before* the keyframe, so they are never part of the stretch.
-        k = int(np.searchsorted(self.index.key_pts, start_pts, side="right")) - 1
-        target = int(self.index.key_pts[max(0, k)])
-        self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
-        self._frames = self._decoded()
-        self._pending = None
-
-    def frames(self, start_pts: int, end_pts: int) -> Iterator[tuple[int, np.ndarray]]:
-        """(frame index, upright RGB frame) for every frame with start_pts <= pts <= end_pts,
-        in presentation order. The caller may stop early; the next call carries on correctly."""
+        The next keyframe is decoded only when it opens an open GOP (its leading frames,
+        shown before it, need it); otherwise the decoder is drained at that keyframe.
+        """
         keys = self.index.key_pts
-        # Keep reading sequentially when the stretch starts within two keyframes of where we are.
-        ahead = int(np.searchsorted(keys, start_pts)) - int(np.searchsorted(keys, self._last_pts))
-        if self._frames is None or start_pts <= self._last_pts or ahead > 2:
-            self._seek(start_pts)
-        pending, self._pending = self._pending, None
-        while True:
-            frame = pending if pending is not None else next(self._frames, None)
-            pending = None
-            if frame is None:
-                return
-            if frame.pts is None:
+        k = int(np.searchsorted(keys, start_pts, side="right")) - 1
+        self.container.seek(int(keys[max(0, k)]), stream=self.stream, backward=True, any_frame=False)
+        for frame in self._decoded(end_pts):
+            if frame.pts is None or frame.pts < start_pts:
                 continue
-            if frame.pts > end_pts:
-                self._pending = frame
+            if frame.pts >= end_pts:
                 return
-            self._last_pts = int(frame.pts)
-            if frame.pts < start_pts:
+            if frame.pts == skip_pts:
                 continue
             try:
                 index = self.index.index_of(int(frame.pts))
@@ -193,61 +220,94 @@ class StretchDecoder:
                 continue
             yield index, _convert(frame, self.size, self.turns)
 
+    def _decoded(self, end_pts: int) -> Iterator["av.VideoFrame"]:
+        for packet in self.container.demux(self.stream):
+            at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
+            if at_next_key and int(packet.pts) not in self.index.open_keys:
+                break
+            try:
+                yield from packet.decode()
+            except av.error.FFmpegError:
+                continue
+        try:
+            yield from self.stream.decode(None)  # drain the frames still held for reordering
+        except av.error.FFmpegError:
+            return
 
-#: A stretch's decoding stops once this many consecutive frames look like its closing keyframe.
+
+#: A piece's decoding stops once this many consecutive frames look like its closing keyframe.
 ARRIVED_FRAMES = 3
 
 
-def _decode_stretch(decoder: "StretchDecoder", embedder: Embedder, embeddings: np.ndarray, luma: np.ndarray, index: PacketIndex,
-                    key_idx: np.ndarray, key_emb: np.ndarray, a: int, b: int, start: int, end: int, chunk: int = 8) -> int:
-    """Decode and embed one candidate stretch in place; returns the number of frames decoded.
+@dataclass
+class _Signal:
+    """The full-rate signal being filled in: one row per frame, written by several threads
+    (each piece writes only its own frames)."""
 
-    Inside the stretch's last GOP, decoding stops as soon as ``ARRIVED_FRAMES`` frames in a
-    row look like the closing keyframe (the change is over: a cut found halfway through a GOP
-    costs half a GOP, not a whole one); the frames left are filled in between the last decoded
-    frame and that keyframe.
+    embeddings: np.ndarray
+    luma: np.ndarray
+    key_idx: np.ndarray
+    key_emb: np.ndarray
+    decoded: np.ndarray
+    embed_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def embed(self, embedder: Embedder, frame: np.ndarray) -> np.ndarray:
+        with self.embed_lock:
+            return embedder.embed(frame[None])[0]
+
+
+def _decode_piece(decoder: GopDecoder, embedder: Embedder, signal: _Signal, k: int) -> int:
+    """Decode and embed the frames between keyframe ``k`` and ``k + 1`` (``k = -1``: the frames
+    before the first keyframe) in place; returns the number of frames embedded.
+
+    Decoding stops as soon as ``ARRIVED_FRAMES`` frames in a row look like the closing
+    keyframe (the change is over: a cut halfway through a GOP costs half a GOP, not a whole
+    one); the frames left are filled in between the last decoded frame and that keyframe.
     """
-    closing = key_emb[b] if 0 <= b < len(key_idx) else None
-    last_gop = int(index.pts[key_idx[b - 1]]) if closing is not None and b - 1 >= max(a, 0) else None
-    near = 0.0 if closing is None or last_gop is None else max(0.05, 0.2 * float(np.linalg.norm(key_emb[b - 1] - closing)))
-    decoded, arrived, last_index = 0, 0, -1
-    buffer: list[tuple[int, np.ndarray]] = []
-
-    def flush() -> bool:
-        nonlocal arrived, last_index
-        idx = np.array([i for i, _ in buffer], np.int64)
-        frames = np.stack([f for _, f in buffer])
-        vecs = embedder.embed(frames)
-        embeddings[idx] = vecs
-        luma[idx] = frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32)
-        buffer.clear()
-        last_index = int(idx[-1])
-        if closing is None or last_gop is None:
-            return False
-        for i, v in zip(idx, vecs):
-            in_last_gop = index.pts[i] >= last_gop
-            arrived = arrived + 1 if in_last_gop and float(np.linalg.norm(v - closing)) < near else 0
+    index, key_idx, key_emb = decoder.index, signal.key_idx, signal.key_emb
+    n = len(index.pts)
+    first = int(key_idx[k]) if k >= 0 else 0
+    closing = k + 1 if k + 1 < len(key_idx) else None
+    stop = int(key_idx[closing]) if closing is not None else n
+    end_pts = int(index.pts[stop]) if stop < n else int(index.pts[-1]) + 1
+    near = 0.0
+    if closing is not None:
+        change = float(np.linalg.norm(key_emb[k] - key_emb[closing])) if k >= 0 else 1.0
+        near = max(0.05, 0.2 * change)
+    skip = int(index.pts[first]) if k >= 0 else None
+    embedded, arrived, last = 0, 0, first
+    for i, frame in decoder.frames(int(index.pts[first]), end_pts, skip_pts=skip):
+        vec = signal.embed(embedder, frame)
+        signal.embeddings[i] = vec
+        signal.luma[i] = frame.mean(dtype=np.float32)
+        signal.decoded[i] = True
+        embedded += 1
+        last = i
+        if closing is not None:
+            arrived = arrived + 1 if float(np.linalg.norm(vec - key_emb[closing])) < near else 0
             if arrived >= ARRIVED_FRAMES:
-                return True
-        return False
+                break
+    if closing is not None and last + 1 < stop:
+        _fill(signal, last, stop)
+    return embedded
 
-    stopped = False
-    for i, frame in decoder.frames(start, end):
-        buffer.append((i, frame))
-        decoded += 1
-        if len(buffer) == chunk and flush():
-            stopped = True
-            break
-    if buffer and not stopped:
-        stopped = flush()
-    if stopped and closing is not None and last_index < key_idx[b]:
-        gap = np.arange(last_index + 1, key_idx[b])
-        if len(gap):
-            w = ((gap - last_index) / (key_idx[b] - last_index)).astype(np.float32)[:, None]
-            fill = (1 - w) * embeddings[last_index] + w * closing
-            embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
-            luma[gap] = (1 - w[:, 0]) * luma[last_index] + w[:, 0] * luma[key_idx[b]]
-    return decoded
+
+def _fill(signal: _Signal, last: int, stop: int) -> None:
+    """Frames after the last decoded one: a straight line to the closing keyframe."""
+    gap = np.arange(last + 1, stop)
+    w = ((gap - last) / (stop - last)).astype(np.float32)[:, None]
+    fill = (1 - w) * signal.embeddings[last] + w * signal.embeddings[stop]
+    signal.embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
+    signal.luma[gap] = (1 - w[:, 0]) * signal.luma[last] + w[:, 0] * signal.luma[stop]
+
+
+def default_workers() -> int:
+    """One decoder per usable core (up to 8): the pieces are independent."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
 
 
 def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -307,9 +367,14 @@ def embed_coarse_to_fine(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     drift_ratio: float = 0.0,
+    workers: int | None = None,
     progress: Progress | None = None,
 ):
-    """Embed every frame of ``path`` (full-rate surrogate) by coarse-to-fine decoding."""
+    """Embed every frame of ``path`` (full-rate surrogate) by coarse-to-fine decoding.
+
+    ``workers`` decoders (default: one per core, see :func:`default_workers`) share the
+    fine pass, one GOP-long piece at a time.
+    """
     from vidscan.pipeline import EmbeddedVideo
     from vidscan.video import Sampling
 
@@ -320,7 +385,8 @@ def embed_coarse_to_fine(
     info = source.info
     size = embedder.frame_size(info.width, info.height)
     turns = info.quarter_turns
-    index, key_pts, key_frames = keyframe_pass(path, size, turns)
+    workers = workers or default_workers()
+    index, key_pts, key_frames = keyframe_pass(path, size, turns, workers, progress)
     t_index = time.perf_counter()
     if len(key_pts) == 0:
         raise InputError("no keyframe could be decoded", path=path)
@@ -329,35 +395,43 @@ def embed_coarse_to_fine(
     key_idx = np.array([index.index_of(p) for p in key_pts], np.int64)
     n = len(index.pts)
     embeddings, luma = interpolate_keyframes(key_idx, key_emb, key_luma, n)
-    stats = CoarseStats(keyframes=len(key_idx), frames=n)
+    decoded = np.zeros(n, bool)
+    decoded[key_idx] = True
+    signal = _Signal(embeddings, luma, key_idx, key_emb, decoded)
     stretches = candidate_stretches(key_emb, threshold, drift_ratio)
+    pieces = [k for a, b in stretches for k in range(a, b)]
     # Frames before the first keyframe (open GOP at the start) and after the last one (no
     # later keyframe to compare with) are always decoded.
     if key_idx[0] > 0:
-        stretches.insert(0, (-1, 0))
+        pieces.insert(0, -1)
     last = len(key_idx) - 1
-    if key_idx[last] < n - 1:
-        if stretches and stretches[-1][1] == last:
-            stretches[-1] = (stretches[-1][0], last + 1)
-        else:
-            stretches.append((last, last + 1))
-    stats.candidate_stretches = len(stretches)
-    total = sum((key_idx[b] if b < len(key_idx) else n) - (key_idx[a] if a >= 0 else 0) for a, b in stretches) or 1
-    progress.start(Path(path).name + " (fine)", float(total))
-    done = 0
+    if key_idx[last] < n - 1 and (not pieces or pieces[-1] != last):
+        pieces.append(last)
+    stats = CoarseStats(keyframes=len(key_idx), frames=n, candidate_stretches=len(stretches), pieces=len(pieces), workers=workers,
+                        decoded=decoded)
+    progress.start(Path(path).name + " (fine)", float(max(1, len(pieces))))
     t_fine = time.perf_counter()
-    decoder = StretchDecoder(path, index, size, turns)
-    for a, b in stretches:
-        start = int(index.pts[key_idx[a]]) if a >= 0 else int(index.pts[0])
-        end = int(index.pts[key_idx[b]]) if b < len(key_idx) else int(index.pts[-1])
-        decoded = _decode_stretch(decoder, embedder, embeddings, luma, index, key_idx, key_emb, a, b, start, end)
-        stats.decoded_full_rate += decoded
-        done += decoded
-        progress.update(float(done))
-    decoder.close()
+    local = threading.local()
+    decoders: list[GopDecoder] = []
+
+    def run(k: int) -> int:
+        decoder = getattr(local, "decoder", None)
+        if decoder is None:
+            decoder = local.decoder = GopDecoder(path, index, size, turns)
+            decoders.append(decoder)
+        return _decode_piece(decoder, embedder, signal, k)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidscan-fine") as pool:
+            for done, decoded in enumerate(pool.map(run, pieces), 1):
+                stats.decoded_full_rate += decoded
+                progress.update(float(done))
+    finally:
+        for decoder in decoders:
+            decoder.close()
     progress.finish()
     t_end = time.perf_counter()
-    stats.timings = {"index_keyframes_s": t_index - t0, "fine_s": t_end - t_fine, "total_s": t_end - t0}
+    stats.timings = {"index_keyframes_s": round(t_index - t0, 4), "fine_s": round(t_end - t_fine, 4), "total_s": round(t_end - t0, 4)}
     times = np.asarray(index.seconds(index.pts), np.float64)
     end_s = float(index.seconds(int(index.pts[-1]) + index.last_duration))
     info = dataclasses.replace(info, frame_count=n, frame_count_exact=True, duration_s=round(end_s, 6))
@@ -367,8 +441,8 @@ def embed_coarse_to_fine(
         embedder=embedder.identity(),
         indices=np.arange(n, dtype=np.int64),
         times=times,
-        embeddings=embeddings,
-        luma=luma,
+        embeddings=signal.embeddings,
+        luma=signal.luma,
         frame_count=n,
         duration_s=end_s,
         timings={"probe_s": 0.0, "decode_s": stats.timings["total_s"], "embed_s": 0.0},

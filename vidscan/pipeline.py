@@ -334,7 +334,8 @@ def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedd
         timeline = segment_video(video, det, emb, backend, t0)
         timeline.settings["decode"] = "coarse"
         timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
-                                    "stretches": coarse_stats.candidate_stretches}
+                                    "stretches": coarse_stats.candidate_stretches, "pieces": coarse_stats.pieces,
+                                    "workers": coarse_stats.workers, "timings_s": coarse_stats.timings}
         timeline.embedded = video if keep_embeddings else None
         return timeline
     if decode != "full":
