@@ -158,7 +158,7 @@ def test_sparse_sampling_skips_gop_tails_but_returns_the_same_frames(request, fi
     fast = read()
     np.testing.assert_array_equal(plain[0], fast[0])
     np.testing.assert_allclose(plain[1], fast[1])
-    assert np.abs(plain[2].astype(int) - fast[2].astype(int)).max() <= 2
+    np.testing.assert_array_equal(plain[2], fast[2])  # unwanted B-frames skipped, the rest bit-identical
     assert plain[3].frames_decoded == fast[3].frames_decoded
 
 

@@ -1,23 +1,27 @@
 """Coarse-to-fine decoding: look at keyframes first, decode every frame only where it matters.
 
 Decoding every frame of a 1080p broadcast is the bottleneck on a CPU, while decoding only
-the keyframes is about ten times cheaper. So:
+the keyframes is about seven times cheaper. So:
 
 1. **Index + keyframes.** One demux pass reads every packet's presentation time (no
    decoding), which gives the exact index of every frame (edit-list packets flagged
-   "discard" are left out, exactly as the decoder drops them), and decodes and embeds only
-   the keyframes.
+   "discard" are left out, exactly as the decoder drops them); the keyframes it meets are
+   decoded on the side, one per core, and embedded.
 2. **Candidates.** Where two consecutive keyframes differ by more than ``threshold``, the
-   stretch between them may hold a boundary (or a camera move): it is decoded at full rate.
-   Stretches whose end keyframes agree are stationary.
-3. **Same detector.** A full-rate sequence is assembled: real embeddings in the decoded
-   stretches, the keyframe's embedding repeated over the stationary ones. The usual
-   detector then runs with its usual settings, so boundaries land on the same exact frames
-   as after a full decode wherever something actually changes.
+   GOP between them may hold a boundary (or a camera move) and is decoded at full rate, one
+   GOP-long piece per task, on one single-threaded decoder per core. A piece stops early
+   once its frames look like its closing keyframe: a cut a third of the way into a GOP
+   costs a third of a GOP. GOPs whose end keyframes agree are stationary.
+3. **Same detector.** A full-rate sequence is assembled: real embeddings where frames were
+   decoded, straight lines between keyframes (or from the last decoded frame to the
+   closing keyframe) elsewhere. The usual detector then runs with its usual settings, so
+   boundaries land on the same exact frames as after a full decode wherever something
+   actually changes.
 
 What it cannot see: a change that returns to the same picture before the next keyframe
 (a shot A -> B -> A shorter than one GOP), and flashes inside stationary stretches (which
-should not count anyway).
+should not count anyway). Files with keyframes at every cut (x264's default scene-cut
+keyframes) gain nothing: every GOP differs from the next, so everything is decoded.
 """
 
 from __future__ import annotations
