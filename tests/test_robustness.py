@@ -109,6 +109,8 @@ OVERRIDES = {("search", "directory"): (EXIT_INPUT, "no videos in this folder")}
 def _command(name: str, video: Path, out: Path, examples: Path) -> list[str]:
     if name == "scenes":
         return ["scenes", str(video), "-o", str(out / "t.json"), "-q", "--no-cache"]
+    if name == "scenes-coarse":
+        return ["scenes", str(video), "--decode", "coarse", "-o", str(out / "t.json"), "-q"]
     if name == "classify":
         return ["classify", str(video), "--examples", str(examples), "-o", str(out / "t.json"), "-q", "--no-cache", "--level", "shots"]
     if name == "search":
@@ -125,7 +127,7 @@ def examples(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("command", ["scenes", "classify", "search", "collect"])
+@pytest.mark.parametrize("command", ["scenes", "scenes-coarse", "classify", "search", "collect"])
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_corpus_through_every_command(capsys, corpus, examples, tmp_path, command, case):
     if case == "no_permission" and os.geteuid() == 0:
@@ -219,3 +221,23 @@ def test_corpus_as_an_archive_batch(capsys, corpus, tmp_path):
     assert all(s == "done" for name, s in status.items() if name not in bad)
     errors = dict(zip(summary["path"].map(lambda p: Path(p).name), summary["error"].fillna("")))
     assert "empty" in errors["zero.mp4"] and "not a readable video" in errors["random.mp4"]
+
+
+@pytest.mark.parametrize("case", ["rotated_phone", "edit_list", "hevc_open_gop", "interlaced", "variable_frame_rate", "corrupt_middle",
+                                  "faststart_truncated"])
+def test_coarse_decoding_agrees_with_a_full_decode_on_awkward_files(corpus, case):
+    """Keyframes-first decoding counts, times and cuts the same frames as decoding them all.
+
+    On damaged files a frame-threaded full decode loses the frames in flight when a packet
+    fails (FFmpeg behaviour), while the single-threaded coarse decoders keep them: there the
+    counts may differ by the two frames next to the damage."""
+    import vidscan
+
+    full = vidscan.detect_scenes(corpus[case])
+    coarse = vidscan.detect_scenes(corpus[case], decode="coarse")
+    slack = 2 if case in ("corrupt_middle", "faststart_truncated") else 0
+    assert abs(coarse.frame_count - full.frame_count) <= slack
+    assert coarse.duration_s == pytest.approx(full.duration_s, abs=slack * 0.04 + 1e-3)
+    assert [s.start_frame for s in coarse.segments] == [s.start_frame for s in full.segments]
+    assert [s.start_s for s in coarse.segments] == pytest.approx([s.start_s for s in full.segments], abs=1e-3)
+    assert bool(coarse.stats["damaged_ranges_s"]) == bool(full.stats["damaged_ranges_s"]) == bool(slack)

@@ -44,6 +44,7 @@ import numpy as np
 from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
+from vidscan.video.base import DecodeStats
 from vidscan.video.pyav_backend import PyAVSource, _open_container
 
 #: Keyframe-to-keyframe distance (unit embeddings) above which a stretch is decoded in full.
@@ -64,6 +65,8 @@ class PacketIndex:
     last_duration: int
     #: Keyframes of open GOPs: frames shown just before them are decoded after them.
     open_keys: frozenset[int] = frozenset()
+    #: Keyframes that could not be decoded and packets the demuxer flagged corrupt.
+    damaged_pts: frozenset[int] = frozenset()
 
     def index_of(self, pts: int) -> int:
         i = int(np.searchsorted(self.pts, pts))
@@ -141,6 +144,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     all_pts: list[int] = []
     last_duration = 0
     open_keys: set[int] = set()
+    key_packets: list[int] = []
+    corrupt: list[int] = []
     current_key: int | None = None
     try:
         stream = container.streams.video[0]
@@ -154,9 +159,12 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
                 open_keys.add(current_key)  # a leading frame: decoded after, shown before its keyframe
             if packet.is_keyframe:
                 current_key = int(packet.pts)
+                key_packets.append(current_key)
                 jobs.put((current_key, packet))
                 if start is not None:
                     progress.update(float((packet.pts - start) * tb))
+            if packet.is_corrupt:
+                corrupt.append(int(packet.pts))  # flagged by the demuxer (e.g. MPEG-TS continuity errors)
             if packet.is_discard:
                 continue
             all_pts.append(int(packet.pts))
@@ -176,7 +184,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     start = start if start is not None else int(pts[0])
     shown = set(pts.tolist())
     ordered = sorted(p for p in decoded if p in shown)  # displayed keyframes only
-    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys))
+    broken = frozenset(p for p in key_packets if p in shown and p not in decoded) | frozenset(corrupt)
+    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys), broken)
     stack = np.stack([decoded[p] for p in ordered]) if ordered else np.zeros((0, size[1], size[0], 3), np.uint8)
     return index, ordered, stack
 
@@ -196,6 +205,7 @@ class GopDecoder:
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "SLICE"
         self.stream.codec_context.thread_count = 1
+        self.damaged: list[int] = []  # pts of packets that failed to decode
 
     def close(self) -> None:
         self.container.close()
@@ -210,8 +220,7 @@ class GopDecoder:
         """
         keys = self.index.key_pts
         k = int(np.searchsorted(keys, start_pts, side="right")) - 1
-        self.container.seek(int(keys[max(0, k)]), stream=self.stream, backward=True, any_frame=False)
-        for frame in self._decoded(end_pts):
+        for frame in self._decoded(int(keys[max(0, k)]), end_pts):
             if frame.pts is None or frame.pts < start_pts:
                 continue
             if frame.pts >= end_pts:
@@ -224,15 +233,41 @@ class GopDecoder:
                 continue
             yield index, _convert(frame, self.size, self.turns)
 
-    def _decoded(self, end_pts: int) -> Iterator["av.VideoFrame"]:
-        for packet in self.container.demux(self.stream):
-            at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
-            if at_next_key and int(packet.pts) not in self.index.open_keys:
-                break
-            try:
-                yield from packet.decode()
-            except av.error.FFmpegError:
-                continue
+    def _packets_from(self, key_pts: int) -> Iterator["av.Packet"]:
+        """Packets in decode order from the keyframe at ``key_pts`` on.
+
+        MP4 and MKV seek exactly; MPEG-TS seeks by bisecting the file and may land after the
+        keyframe, so a landing past it is retried from further back, and packets before the
+        keyframe are read but never decoded."""
+        tb = float(self.stream.time_base) or 1.0
+        lowest = int(self.index.pts[0])
+        for back_s in (0.0, 2.0, 8.0, 30.0, None):
+            target = lowest if back_s is None else max(lowest, key_pts - int(back_s / tb))
+            self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
+            demuxer = self.container.demux(self.stream)
+            first = next((p for p in demuxer if p.pts is not None), None)
+            if first is None or (first.pts > key_pts and back_s is not None):
+                continue  # landed past the keyframe: try from further back
+            packet = first
+            while packet is not None and not (packet.is_keyframe and packet.pts == key_pts):
+                packet = next(demuxer, None)
+            if packet is not None:
+                yield packet
+                yield from demuxer
+            return
+
+    def _decoded(self, key_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
+        try:
+            for packet in self._packets_from(key_pts):
+                at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
+                if at_next_key and int(packet.pts) not in self.index.open_keys:
+                    break
+                try:
+                    yield from packet.decode()
+                except av.error.FFmpegError:
+                    self.damaged.append(int(packet.pts) if packet.pts is not None else key_pts)
+        except av.error.FFmpegError:
+            pass  # seeking or demuxing failed (a truncated or damaged file): what was decoded stands
         try:
             yield from self.stream.decode(None)  # drain the frames still held for reordering
         except av.error.FFmpegError:
@@ -427,8 +462,8 @@ def embed_coarse_to_fine(
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidscan-fine") as pool:
-            for done, decoded in enumerate(pool.map(run, pieces), 1):
-                stats.decoded_full_rate += decoded
+            for done, embedded in enumerate(pool.map(run, pieces), 1):
+                stats.decoded_full_rate += embedded
                 progress.update(float(done))
     finally:
         for decoder in decoders:
@@ -436,8 +471,18 @@ def embed_coarse_to_fine(
     progress.finish()
     t_end = time.perf_counter()
     stats.timings = {"index_keyframes_s": round(t_index - t0, 4), "fine_s": round(t_end - t_fine, 4), "total_s": round(t_end - t0, 4)}
-    times = np.asarray(index.seconds(index.pts), np.float64)
-    end_s = float(index.seconds(int(index.pts[-1]) + index.last_duration))
+    if pieces and pieces[-1] == last and key_idx[last] < n - 1:
+        n = int(np.flatnonzero(decoded)[-1]) + 1  # the tail always runs to the end: what it could not decode is not there
+        stats.frames = n
+    times = np.asarray(index.seconds(index.pts[:n]), np.float64)
+    frame_s = float(index.last_duration * index.time_base) or 1.0 / info.fps
+    end_s = float(times[-1]) + frame_s
+    damage = DecodeStats()
+    bad = sorted({p for d in decoders for p in d.damaged} | index.damaged_pts)
+    for t in np.asarray(index.seconds(np.asarray(bad, np.int64)), np.float64) if bad else []:
+        damage.add_damage(float(t), float(t) + frame_s)
+    if info.duration_s and end_s < info.duration_s - 0.5:
+        damage.add_damage(end_s, info.duration_s)  # truncated: the container promised more
     info = dataclasses.replace(info, frame_count=n, frame_count_exact=True, duration_s=round(end_s, 6))
     video = EmbeddedVideo(
         info=info,
@@ -445,10 +490,11 @@ def embed_coarse_to_fine(
         embedder=embedder.identity(),
         indices=np.arange(n, dtype=np.int64),
         times=times,
-        embeddings=signal.embeddings,
-        luma=signal.luma,
+        embeddings=signal.embeddings[:n],
+        luma=signal.luma[:n],
         frame_count=n,
         duration_s=end_s,
+        damaged=damage.damaged,
         timings={"probe_s": 0.0, "decode_s": stats.timings["total_s"], "embed_s": 0.0},
     )
     return video, stats

@@ -34,6 +34,15 @@ class DecodeStats:
         """Presentation end of the last decoded frame."""
         return self.last_time_s + self.last_frame_duration_s
 
+    def add_damage(self, start: float, end: float) -> None:
+        """Record a damaged stretch, merged with the previous one when they (nearly) touch."""
+        end = max(end, start)
+        if self.damaged and start <= self.damaged[-1][1] + 0.5:
+            prev = self.damaged[-1]
+            self.damaged[-1] = (prev[0], max(prev[1], end))
+        else:
+            self.damaged.append((round(start, 6), round(end, 6)))
+
 
 class VideoSource(ABC):
     """One open video. Use as a context manager; iterate with :meth:`batches`."""

@@ -185,7 +185,7 @@ class PyAVSource(VideoSource):
                 stats.last_time_s = rel
                 stats.last_frame_duration_s = dur
                 if getattr(frame, "is_corrupt", False):
-                    _add_damage(stats, rel, rel + dur)
+                    stats.add_damage(rel, rel + dur)
                 if end_s is not None and rel >= end_s:
                     break
                 if start_s is not None and rel < start_s:
@@ -214,7 +214,7 @@ class PyAVSource(VideoSource):
             container.close()
         if stats.finished and info.duration_s and stats.end_time_s < info.duration_s - 0.5:
             # Truncated file: the container promised more than could be decoded.
-            _add_damage(stats, stats.end_time_s, info.duration_s)
+            stats.add_damage(stats.end_time_s, info.duration_s)
 
     def packet_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted presentation timestamps of every shown frame and of the keyframes, from a
@@ -315,26 +315,21 @@ class PyAVSource(VideoSource):
             except StopIteration:
                 return
             except av.error.FFmpegError:
-                # Demuxing failed (e.g. truncated file): nothing further can be read.
+                # Demuxing failed (e.g. truncated file): nothing further can be read, but the
+                # frames the decoder still holds for reordering are good.
+                try:
+                    yield from stream.codec_context.decode(None)
+                except av.error.FFmpegError:
+                    pass
                 return
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
                 if packet.pts is not None:
                     t = float(packet.pts * tb) - start
-                    _add_damage(stats, t, t + float((packet.duration or 0) * tb))
+                    stats.add_damage(t, t + float((packet.duration or 0) * tb))
                 continue
             yield from frames
-
-
-def _add_damage(stats: DecodeStats, start: float, end: float) -> None:
-    """Record a damaged stretch, merging with the previous one when they touch."""
-    end = max(end, start)
-    if stats.damaged and start <= stats.damaged[-1][1] + 0.5:
-        prev = stats.damaged[-1]
-        stats.damaged[-1] = (prev[0], max(prev[1], end))
-    else:
-        stats.damaged.append((round(start, 6), round(end, 6)))
 
 
 class ProbedSource(VideoSource):
