@@ -49,7 +49,12 @@ def _run(method: str, path: str, device: str) -> dict[str, Any]:
         boundaries = [s.start_frame for s in tl.segments[1:]]
         out["stages_s"] = dict(tl.stats["timings_s"])
         if "coarse" in tl.stats:
-            out["full_rate_fraction"] = tl.stats["coarse"]["full_rate_fraction"]
+            coarse = tl.stats["coarse"]
+            out["full_rate_fraction"] = coarse["full_rate_fraction"]
+            split = coarse.get("timings_s", {})
+            if split:  # decode = keyframes (with the demux index) + fine pass
+                out["stages_s"]["keyframes_s"] = split["index_keyframes_s"]
+                out["stages_s"]["fine_s"] = split["fine_s"]
         t = time.perf_counter()
         tl.to_json(p.with_suffix(f".{method}.bench.json"))
         out["stages_s"]["write_s"] = time.perf_counter() - t

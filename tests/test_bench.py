@@ -1,0 +1,45 @@
+"""`vidscan bench`: each method in its own process, stages, F1 against the truth file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vidscan.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def gop_video(tmp_path_factory):
+    from vidscan.synth import Program, Shot, Transition, render
+
+    d = tmp_path_factory.mktemp("bench")
+    path = d / "bench.mp4"
+    program = Program([Shot("studio", 60, 1), Shot("field", 70, 2), Shot("ad", 50, 3), Shot("crowd", 60, 4)],
+                      [Transition("cut"), Transition("dissolve", 12), Transition("cut")], 160, 90)
+    render(program, path, gop=25, truth_path=path.with_suffix(".truth.json"))
+    return path
+
+
+def test_bench_times_each_method_and_scores_it_against_the_truth(gop_video, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main(["bench", str(gop_video.parent), "--methods", "scenes,scenes-coarse", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    truth = json.loads(gop_video.with_suffix(".truth.json").read_text())
+    rows = {r["method"]: r for r in report["results"]}
+    assert set(rows) == {"scenes", "scenes-coarse"}
+    for row in rows.values():
+        assert "error" not in row, row
+        assert row["frames"] == truth["frame_count"] and row["duration_s"] == pytest.approx(truth["frame_count"] / 25, abs=0.05)
+        assert row["f1"] == 1.0 and row["x_realtime"] > 0 and row["peak_rss_mb"] > 0
+        assert row["stages_s"]["decode_s"] > 0
+    coarse = rows["scenes-coarse"]
+    assert 0 < coarse["full_rate_fraction"] < 1
+    assert coarse["stages_s"]["keyframes_s"] > 0 and coarse["stages_s"]["fine_s"] > 0
+    assert "vidscan throughput" in capsys.readouterr().out
+
+
+def test_bench_rejects_an_unknown_method(gop_video, capsys):
+    assert main(["bench", str(gop_video), "--methods", "scenes,fastest"]) == 2
+    assert "unknown method(s) fastest" in capsys.readouterr().err
