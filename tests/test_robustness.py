@@ -71,6 +71,8 @@ def corpus(tmp_path_factory):
     run_ffmpeg("-i", str(base), "-c:v", "libx264", "-flags", "+ildct+ilme", "-x264opts", "tff=1", str(c["interlaced"]))
     c["odd_dimensions"] = d / "odd.mkv"
     run_ffmpeg("-f", "lavfi", "-i", "testsrc=s=99x73:r=25:d=2", "-c:v", "ffv1", str(c["odd_dimensions"]))
+    c["raw_h264_stream"] = d / "raw.h264"  # Annex B elementary stream: no container, no timestamps
+    run_ffmpeg("-i", str(base), "-c", "copy", "-bsf:v", "h264_mp4toannexb", str(c["raw_h264_stream"]))
     c["corrupt_middle"] = d / "damaged.ts"
     ts = d / "clean.ts"
     run_ffmpeg("-i", str(base), "-c", "copy", "-f", "mpegts", str(ts))
@@ -99,6 +101,7 @@ EXPECTED: dict[str, tuple[int, str] | None] = {
     "interlaced": None,
     "odd_dimensions": None,
     "corrupt_middle": None,
+    "raw_h264_stream": None,
 }
 
 
@@ -224,7 +227,7 @@ def test_corpus_as_an_archive_batch(capsys, corpus, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["rotated_phone", "edit_list", "hevc_open_gop", "interlaced", "variable_frame_rate", "corrupt_middle",
-                                  "faststart_truncated"])
+                                  "faststart_truncated", "raw_h264_stream"])
 def test_coarse_decoding_agrees_with_a_full_decode_on_awkward_files(corpus, case):
     """Keyframes-first decoding counts, times and cuts the same frames as decoding them all.
 
@@ -241,3 +244,5 @@ def test_coarse_decoding_agrees_with_a_full_decode_on_awkward_files(corpus, case
     assert [s.start_frame for s in coarse.segments] == [s.start_frame for s in full.segments]
     assert [s.start_s for s in coarse.segments] == pytest.approx([s.start_s for s in full.segments], abs=1e-3)
     assert bool(coarse.stats["damaged_ranges_s"]) == bool(full.stats["damaged_ranges_s"]) == bool(slack)
+    # Without timestamps there is nothing to index: it says so and decodes every frame.
+    assert ("notes" in coarse.stats) == (case == "raw_h264_stream") == (coarse.settings.get("decode") != "coarse")

@@ -54,6 +54,10 @@ from vidscan.video.pyav_backend import PyAVSource, _open_container
 DEFAULT_THRESHOLD = 0.3
 
 
+class CoarseUnavailable(Exception):
+    """This file cannot be decoded coarse-to-fine (the reason is the message); decode it all."""
+
+
 @dataclass
 class PacketIndex:
     """Presentation times of every displayed frame and of the keyframes (stream units)."""
@@ -146,6 +150,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     open_keys: set[int] = set()
     key_packets: list[int] = []
     corrupt: list[int] = []
+    packets_without_pts = 0
     current_key: int | None = None
     try:
         stream = container.streams.video[0]
@@ -154,6 +159,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
         progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
         for packet in container.demux(stream):
             if packet.pts is None:
+                packets_without_pts += packet.size > 0
                 continue
             if current_key is not None and packet.pts < current_key and not packet.is_keyframe:
                 open_keys.add(current_key)  # a leading frame: decoded after, shown before its keyframe
@@ -179,6 +185,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     if failures:
         raise failures[0]
     if not all_pts:
+        if packets_without_pts:
+            raise CoarseUnavailable("its packets carry no timestamps (a raw elementary stream)")
         raise InputError("video stream has no frames", path=path)
     pts = np.unique(np.asarray(all_pts, np.int64))
     start = start if start is not None else int(pts[0])

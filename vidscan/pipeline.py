@@ -325,12 +325,18 @@ def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedd
         sampling = Sampling.parse(sampling)
     sampling = sampling or default_sampling(emb)
     det = detector if isinstance(detector, BoundaryDetector) else create_detector(detector, **(detector_options or {}))
+    fallback = None
     if decode == "coarse":
         if sampling.mode != "all" or backend != "pyav":
             raise UsageError("coarse-to-fine decoding works with every-frame sampling and the pyav decoder")
-        from vidscan.coarse import embed_coarse_to_fine
+        from vidscan.coarse import CoarseUnavailable, embed_coarse_to_fine
 
-        video, coarse_stats = embed_coarse_to_fine(path, emb, progress=progress)
+        try:
+            video, coarse_stats = embed_coarse_to_fine(path, emb, progress=progress)
+        except CoarseUnavailable as exc:
+            fallback = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
+            decode = "full"
+    if decode == "coarse":
         timeline = segment_video(video, det, emb, backend, t0)
         timeline.settings["decode"] = "coarse"
         timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
@@ -343,6 +349,8 @@ def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedd
     video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
     timeline = segment_video(video, det, emb, backend, t0)
     timeline.embedded = video if keep_embeddings else None
+    if fallback:
+        timeline.stats["notes"] = [fallback]
     return timeline
 
 

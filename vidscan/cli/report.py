@@ -38,6 +38,8 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
             row += [s.label or "", "" if s.confidence is None else f"{s.confidence:.2f}"]
         table.add_row(*row)
     console.print(table)
+    for note in timeline.stats.get("notes") or []:
+        click.echo(f"vidscan: note: {note}", err=True)
     damaged = timeline.stats.get("damaged_ranges_s") or []
     if damaged:
         spans = ", ".join(f"{timecode(a)}-{timecode(b)}" for a, b in damaged)

@@ -172,6 +172,8 @@ class PyAVSource(VideoSource):
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
             presampled = sampling.mode != "all" and not keyframes_only and start_s is None and end_s is None
+            if presampled and not all(len(a) for a in self.packet_index()):
+                presampled = False  # no timestamps to index (a raw elementary stream): decode all, keep some
             if presampled:
                 frames_in = self._decode_sampled(container, stream, stats, sampling)
             else:
@@ -251,10 +253,7 @@ class PyAVSource(VideoSource):
         frame wanted in it, and its tail is skipped; on the way, non-reference frames that are
         not wanted are not decoded at all. Frames not wanted are still counted exactly.
         """
-        pts, keys = self.packet_index()
-        if len(pts) == 0 or len(keys) == 0:
-            yield from enumerate(self._decode_tolerantly(container, stream, stats))
-            return
+        pts, keys = self.packet_index()  # not empty: batches() checked
         tb = float(stream.time_base)
         start = self.info.start_time_s
         if sampling.mode == "indices":
