@@ -191,3 +191,54 @@ def test_boundaries_from_samples_need_no_every_frame_pass(shots_video, tiny_clip
     result = classify(path, "ad,game", embedder=emb, sampling="fps:4", boundaries="samples")
     assert result.timeline.settings["sampling"] == "fps:4"  # the detector ran on the CLIP samples
     assert result.timeline.segments[-1].end_frame == result.timeline.video.frame_count
+
+
+@pytest.fixture(scope="module")
+def gop_broadcast(broadcast, tmp_path_factory):
+    """The broadcast re-encoded the way broadcasters do: a fixed 1 s GOP, no keyframes at cuts."""
+    from tests.conftest import run_ffmpeg
+
+    path, truth, examples = broadcast
+    fixed = tmp_path_factory.mktemp("gop") / "broadcast_gop25.mp4"
+    run_ffmpeg("-i", str(path), "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "25", "-keyint_min", "25",
+               "-sc_threshold", "0", str(fixed))
+    return fixed, truth, examples
+
+
+def same_cuts(a, b, tolerance: int = 2) -> bool:
+    """Same number of segments, each start within ``tolerance`` frames (the surrogate frames of a
+    coarse pass can move a change point by a frame either way, mostly inside gradual transitions)."""
+    starts_a, starts_b = [s.start_frame for s in a.segments], [s.start_frame for s in b.segments]
+    return len(starts_a) == len(starts_b) and all(abs(x - y) <= tolerance for x, y in zip(starts_a, starts_b))
+
+
+def test_coarse_decoding_labels_like_a_full_decode(gop_broadcast, tmp_path):
+    """Few-shot labels on every frame: the coarse-to-fine signal serves both the labels and the
+    boundaries, decodes a fraction of the frames, and gives the same shots and labels."""
+    path, truth, examples = gop_broadcast
+    full = classify(path, examples=examples, level="shot")
+    cache = EmbeddingCache(tmp_path / "cache")
+    coarse = classify(path, examples=examples, level="shot", decode="coarse", cache=cache)
+    assert coarse.timeline.settings["decode"] == "coarse" and "decode" not in full.timeline.settings
+    assert coarse.timeline.stats["coarse"]["full_rate_fraction"] < 0.7
+    assert same_cuts(coarse.timeline, full.timeline)
+    assert [s.label for s in coarse.timeline.segments] == [s.label for s in full.timeline.segments]
+    assert labelled_share(coarse.timeline, truth) >= 0.95
+    again = classify(path, examples=examples, level="shot", decode="coarse", cache=cache)  # from the cache
+    assert again.timeline.stats["from_cache"] and again.timeline.stats["coarse"] == coarse.timeline.stats["coarse"]
+    assert [s.start_frame for s in again.timeline.segments] == [s.start_frame for s in coarse.timeline.segments]
+
+
+def test_coarse_boundary_pass_beside_sparse_clip_samples(gop_broadcast, tiny_clip_model):
+    """CLIP at a few samples/s labels; the every-frame boundary pass goes coarse-to-fine and
+    finds the same cuts as a full decode."""
+    import vidscan
+
+    path, _, _ = gop_broadcast
+    emb = vidscan.create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
+    full = classify(path, "ad,game", embedder=emb, sampling="fps:2", level="shot")
+    coarse = classify(path, "ad,game", embedder=emb, sampling="fps:2", level="shot", decode="coarse")
+    assert coarse.timeline.settings["decode"] == "coarse"
+    assert same_cuts(coarse.timeline, full.timeline)
+    with pytest.raises(UsageError, match="pyav"):
+        classify(path, "ad,game", embedder=emb, sampling="fps:2", decode="coarse", backend="decord")

@@ -28,7 +28,8 @@ from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, 
 from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
-from vidscan.pipeline import build_timeline, default_sampling, embed_video_multi, segment_video
+from vidscan.pipeline import (EveryFrame, build_timeline, check_decode, default_sampling, embed_every_frame, embed_video, embed_video_multi,
+                              segment_video)
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
@@ -111,6 +112,7 @@ def classify(
     scene_penalty: float = 1.0,
     scene_min_len: float = 3.0,
     keep_embeddings: bool = False,
+    decode: str = "full",
 ) -> ClassifyResult:
     """Label the segments of one video (or, with ``per_frame``, its smoothed frames).
 
@@ -123,6 +125,9 @@ def classify(
     features (exact cuts); ``"samples"`` finds them on the labelling embedder's own samples
     (no every-frame pass: much faster with sparse sampling, cuts placed to within one sample).
     ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
+    ``decode="coarse"`` obtains every-frame embeddings (the boundary pass, or the labels when
+    they are sampled at every frame) coarse-to-fine: keyframes first, full rate only where
+    they differ (see vidscan.coarse); the sparse labelling samples are decoded exactly.
     """
     t0 = time.perf_counter()
     if not 0.0 <= min_confidence <= 1.0:
@@ -161,7 +166,19 @@ def classify(
     if not per_frame and emb.name != "features" and boundaries == "frames":
         boundary_emb = create_embedder("features")
         requests.append((boundary_emb, Sampling.all_frames()))
-    videos = embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache)
+    check_decode(decode, backend)
+    every: EveryFrame | None = None
+    if decode == "coarse":
+        # Every-frame requests go coarse-to-fine; a sparse labelling request is decoded on its own.
+        videos = []
+        for request_emb, request_sampling in requests:
+            if request_sampling.mode == "all":
+                every = embed_every_frame(path, request_emb, decode="coarse", progress=progress, cache=cache)
+                videos.append(every.video)
+            else:
+                videos.append(embed_video(path, request_emb, request_sampling, backend=backend, progress=progress, cache=cache))
+    else:
+        videos = embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache)
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
@@ -203,6 +220,8 @@ def classify(
         "label_embedder": emb.describe(),
         **label_set.describe(),
     }
+    if every is not None:
+        every.record(timeline)
     timeline.stats.setdefault("timings_s", {})["classify_total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = all(v.from_cache for v in videos)
     timeline.embedded = labelled if keep_embeddings else None

@@ -144,6 +144,16 @@ def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: S
     )
 
 
+def _store(cache: EmbeddingCache, key: str, video: EmbeddedVideo, extra: dict[str, Any] | None = None) -> None:
+    arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma}
+    meta = {"info": video.info.to_dict(), "embedder": video.embedder, "frame_count": video.frame_count,
+            "duration_s": video.duration_s, "damaged": [list(r) for r in video.damaged], **(extra or {})}
+    try:
+        cache.store(key, arrays, meta)
+    except VidscanError:
+        pass  # an unwritable cache must not fail the run
+
+
 def embed_video(
     path: str | Path,
     embedder: Embedder,
@@ -229,13 +239,7 @@ def embed_video_multi(
             timings={"probe_s": t_probe, "decode_s": max(0.0, total_s - t_probe - embed_total), "embed_s": c.embed_s},
         )
         if cache is not None and keys[i] is not None and stats.finished:
-            arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma}
-            meta = {"info": info.to_dict(), "embedder": video.embedder, "frame_count": video.frame_count,
-                    "duration_s": video.duration_s, "damaged": [list(r) for r in video.damaged]}
-            try:
-                cache.store(keys[i], arrays, meta)
-            except VidscanError:
-                pass  # an unwritable cache must not fail the run
+            _store(cache, keys[i], video)
         results[i] = video
     return results  # type: ignore[return-value]
 
@@ -325,33 +329,72 @@ def _detect_scenes(path, embedder, sampling, detector, backend, progress, embedd
         sampling = Sampling.parse(sampling)
     sampling = sampling or default_sampling(emb)
     det = detector if isinstance(detector, BoundaryDetector) else create_detector(detector, **(detector_options or {}))
-    fallback = None
-    if decode == "coarse":
-        if sampling.mode != "all" or backend != "pyav":
-            raise UsageError("coarse-to-fine decoding works with every-frame sampling and the pyav decoder")
-        from vidscan.coarse import CoarseUnavailable, embed_coarse_to_fine
-
-        try:
-            video, coarse_stats = embed_coarse_to_fine(path, emb, progress=progress)
-        except CoarseUnavailable as exc:
-            fallback = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
-            decode = "full"
-    if decode == "coarse":
-        timeline = segment_video(video, det, emb, backend, t0)
-        timeline.settings["decode"] = "coarse"
-        timeline.stats["coarse"] = {"keyframes": coarse_stats.keyframes, "full_rate_fraction": round(coarse_stats.full_rate_fraction, 4),
-                                    "stretches": coarse_stats.candidate_stretches, "pieces": coarse_stats.pieces,
-                                    "workers": coarse_stats.workers, "timings_s": coarse_stats.timings}
-        timeline.embedded = video if keep_embeddings else None
-        return timeline
-    if decode != "full":
-        raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
-    video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
+    check_decode(decode, backend)
+    every = None
+    if sampling.mode == "all":
+        every = embed_every_frame(path, emb, decode=decode, backend=backend, progress=progress, cache=cache)
+        video = every.video
+    elif decode == "coarse":
+        raise UsageError("coarse-to-fine decoding works with every-frame sampling")
+    else:
+        video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
     timeline = segment_video(video, det, emb, backend, t0)
     timeline.embedded = video if keep_embeddings else None
-    if fallback:
-        timeline.stats["notes"] = [fallback]
+    if every is not None:
+        every.record(timeline)
     return timeline
+
+
+@dataclass
+class EveryFrame:
+    """Every frame's embedding, and how it was obtained."""
+
+    video: EmbeddedVideo
+    coarse: dict[str, Any] | None = None  # coarse-to-fine statistics, when it ran
+    note: str | None = None  # why the requested decoding could not be used
+
+    def record(self, timeline: Timeline) -> None:
+        """Say in the timeline's settings and stats how the frames were decoded."""
+        if self.coarse is not None:
+            timeline.settings["decode"] = "coarse"
+            timeline.stats["coarse"] = self.coarse
+        if self.note:
+            timeline.stats.setdefault("notes", []).append(self.note)
+
+
+def check_decode(decode: str, backend: str) -> None:
+    if decode not in ("full", "coarse"):
+        raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
+    if decode == "coarse" and backend != "pyav":
+        raise UsageError("coarse-to-fine decoding works with the pyav decoder")
+
+
+def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", backend: str = "pyav",
+                      progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
+    """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
+    full rate only where they differ; see vidscan.coarse). Coarse falls back to a full decode,
+    with a note, on files it cannot index (no timestamps)."""
+    check_decode(decode, backend)
+    note = None
+    if decode == "coarse":
+        from vidscan.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, CoarseUnavailable, embed_coarse_to_fine
+
+        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{ARRIVED_FRAMES}"  # what the surrogate frames depend on
+        key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
+        hit = cache.load(key) if cache is not None and key is not None else None
+        if hit is not None:
+            return EveryFrame(_from_cache(hit[0], hit[1], Sampling.all_frames()), hit[1].get("coarse"))
+        try:
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress)
+        except CoarseUnavailable as exc:
+            note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
+        else:
+            summary = {"keyframes": stats.keyframes, "full_rate_fraction": round(stats.full_rate_fraction, 4),
+                       "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings}
+            if cache is not None and key is not None:
+                _store(cache, key, video, {"coarse": summary})
+            return EveryFrame(video, summary)
+    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=backend, progress=progress, cache=cache), note=note)
 
 
 def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, backend: str, t0: float | None = None) -> Timeline:

