@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--gop", type=int, default=25, help="keyframe interval of the generated video (frames)")
     parser.add_argument("--seed", type=int, default=21, help="seed of the generated programme")
-    parser.add_argument("--methods", default="scenes,scenes-coarse,clip-2fps,classify,pyscenedetect")
+    parser.add_argument("--methods", default="scenes,scenes-coarse,clip-2fps,classify,classify-coarse,pyscenedetect")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-METHODS = ("scenes", "scenes-coarse", "clip-2fps", "classify", "pyscenedetect")
+METHODS = ("scenes", "scenes-coarse", "clip-2fps", "classify", "classify-coarse", "pyscenedetect")
 
 
 def truth_for(path: Path):
@@ -59,13 +59,14 @@ def _run(method: str, path: str, device: str) -> dict[str, Any]:
         tl.to_json(p.with_suffix(f".{method}.bench.json"))
         out["stages_s"]["write_s"] = time.perf_counter() - t
         duration, frames = tl.duration_s, tl.frame_count
-    elif method in ("clip-2fps", "classify"):
+    elif method in ("clip-2fps", "classify", "classify-coarse"):
         emb, out["model"] = _clip_embedder(device)
         out["device"] = emb.device
         if method == "clip-2fps":
             tl = vidscan.detect_scenes(p, embedder=emb, sampling="fps:2")
         else:
-            tl = vidscan.classify(p, "ad,game,commentary", embedder=emb, sampling="fps:2").timeline
+            decode = "coarse" if method == "classify-coarse" else "full"
+            tl = vidscan.classify(p, "ad,game,commentary", embedder=emb, sampling="fps:2", decode=decode).timeline
         out["stages_s"] = dict(tl.stats["timings_s"])
         duration, frames = tl.duration_s, tl.frame_count
         if method == "clip-2fps":

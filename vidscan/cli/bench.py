@@ -10,7 +10,7 @@ import click
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
-              help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, pyscenedetect.")
+              help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, classify-coarse, pyscenedetect.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
 def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | None) -> None:
