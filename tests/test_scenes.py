@@ -118,13 +118,16 @@ def test_coarse_to_fine_matches_full_decode_on_fixed_gop(fixed_gop_video):
 def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_video, workers):
     """Every frame the fine pass decodes (open GOPs' leading frames included) embeds exactly
     as in a full decode, whatever the number of decoder threads."""
-    from vidscan.coarse import embed_coarse_to_fine, keyframe_pass
+    import threading
+
+    from vidscan.coarse import FrameEmbedder, embed_coarse_to_fine, keyframe_pass
 
     kind, path, _ = fixed_gop_video
     emb = vidscan.create_embedder("features")
     full = vidscan.detect_scenes(path, keep_embeddings=True).embedded
     video, stats = embed_coarse_to_fine(path, emb, workers=workers)
-    index, _, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0)
+    index, _, key_emb, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0, FrameEmbedder(emb, threading.Lock()), workers=2)
+    assert key_emb.shape == (len(index.key_pts), emb.dim)
     assert bool(index.open_keys) == (kind == "open")
     mask = stats.decoded
     assert 0.2 * len(mask) < mask.sum() < len(mask)

@@ -106,9 +106,11 @@ def _convert(frame: "av.VideoFrame", size: tuple[int, int], turns: int) -> np.nd
     return np.rot90(rgb, turns) if turns else rgb
 
 
-def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1,
-                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray]:
-    """Index every packet and decode the keyframes; returns (index, keyframe pts, frames).
+def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmbedder", workers: int = 1,
+                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray, np.ndarray]:
+    """Index every packet, decode and embed the keyframes; returns (index, keyframe pts,
+    their embeddings, their mean brightness). Only embeddings are kept, not pictures, so
+    memory stays small on long videos.
 
     One thread demuxes; ``workers`` decoders each decode one keyframe at a time from a
     clean state (drained and flushed after every picture). Fed only keyframes, a decoder
@@ -118,7 +120,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     progress = progress or NullProgress()
     container = _open_container(path)
     jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
-    decoded: dict[int, np.ndarray] = {}
+    decoded: dict[int, tuple[np.ndarray, float]] = {}
     failures: list[BaseException] = []
 
     def decode_keyframes() -> None:
@@ -134,7 +136,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
                     frames = []
                 ctx.flush_buffers()
                 for frame in frames[:1]:
-                    decoded[int(frame.pts) if frame.pts is not None else pts] = _convert(frame, size, turns)
+                    rgb = _convert(frame, size, turns)
+                    decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)))
         except BaseException as exc:  # reported by the demuxing thread
             failures.append(exc)
             while jobs.get() is not None:  # keep the demuxer from blocking
@@ -157,7 +160,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
         tb = stream.time_base
         start = int(stream.start_time) if stream.start_time is not None else None
         progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
-        for packet in container.demux(stream):
+        for packet in _demux_tolerantly(container, stream):
             if packet.pts is None:
                 packets_without_pts += packet.size > 0
                 continue
@@ -194,8 +197,19 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, workers: int = 1
     ordered = sorted(p for p in decoded if p in shown)  # displayed keyframes only
     broken = frozenset(p for p in key_packets if p in shown and p not in decoded) | frozenset(corrupt)
     index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys), broken)
-    stack = np.stack([decoded[p] for p in ordered]) if ordered else np.zeros((0, size[1], size[0], 3), np.uint8)
-    return index, ordered, stack
+    vectors = np.stack([decoded[p][0] for p in ordered]).astype(np.float32) if ordered else np.zeros((0, 0), np.float32)
+    luma = np.array([decoded[p][1] for p in ordered], np.float32)
+    return index, ordered, vectors, luma
+
+
+def _demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
+    """Packets until the end, or until demuxing fails (a truncated file): what came stands."""
+    demuxer = container.demux(stream)
+    while True:
+        try:
+            yield next(demuxer)
+        except (StopIteration, av.error.FFmpegError):
+            return
 
 
 class GopDecoder:
@@ -286,6 +300,18 @@ class GopDecoder:
 ARRIVED_FRAMES = 3
 
 
+class FrameEmbedder:
+    """One frame at a time through an embedder shared by several decoding threads (a lock
+    keeps embedders that are not thread-safe, such as a torch model, safe)."""
+
+    def __init__(self, embedder: Embedder, lock: threading.Lock) -> None:
+        self.embedder, self.lock = embedder, lock
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.embedder.embed(frame[None])[0]
+
+
 @dataclass
 class _Signal:
     """The full-rate signal being filled in: one row per frame, written by several threads
@@ -296,14 +322,9 @@ class _Signal:
     key_idx: np.ndarray
     key_emb: np.ndarray
     decoded: np.ndarray
-    embed_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def embed(self, embedder: Embedder, frame: np.ndarray) -> np.ndarray:
-        with self.embed_lock:
-            return embedder.embed(frame[None])[0]
 
 
-def _decode_piece(decoder: GopDecoder, embedder: Embedder, signal: _Signal, k: int) -> int:
+def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k: int) -> int:
     """Decode and embed the frames between keyframe ``k`` and ``k + 1`` (``k = -1``: the frames
     before the first keyframe) in place; returns the number of frames embedded.
 
@@ -324,7 +345,7 @@ def _decode_piece(decoder: GopDecoder, embedder: Embedder, signal: _Signal, k: i
     skip = int(index.pts[first]) if k >= 0 else None
     embedded, arrived, last = 0, 0, first
     for i, frame in decoder.frames(int(index.pts[first]), end_pts, skip_pts=skip):
-        vec = signal.embed(embedder, frame)
+        vec = embed(frame)
         signal.embeddings[i] = vec
         signal.luma[i] = frame.mean(dtype=np.float32)
         signal.decoded[i] = True
@@ -433,12 +454,11 @@ def embed_coarse_to_fine(
     size = embedder.frame_size(info.width, info.height)
     turns = info.quarter_turns
     workers = workers or default_workers()
-    index, key_pts, key_frames = keyframe_pass(path, size, turns, workers, progress)
+    embed = FrameEmbedder(embedder, threading.Lock())
+    index, key_pts, key_emb, key_luma = keyframe_pass(path, size, turns, embed, workers, progress)
     t_index = time.perf_counter()
     if len(key_pts) == 0:
         raise InputError("no keyframe could be decoded", path=path)
-    key_emb = embedder.embed(key_frames)
-    key_luma = key_frames.reshape(len(key_frames), -1).mean(axis=1, dtype=np.float32)
     key_idx = np.array([index.index_of(p) for p in key_pts], np.int64)
     n = len(index.pts)
     embeddings, luma = interpolate_keyframes(key_idx, key_emb, key_luma, n)
@@ -466,7 +486,7 @@ def embed_coarse_to_fine(
         if decoder is None:
             decoder = local.decoder = GopDecoder(path, index, size, turns)
             decoders.append(decoder)
-        return _decode_piece(decoder, embedder, signal, k)
+        return _decode_piece(decoder, embed, signal, k)
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidscan-fine") as pool:
