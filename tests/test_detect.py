@@ -87,3 +87,16 @@ def test_registry_and_bad_params():
     with pytest.raises(UsageError):
         KernelDetector(min_scene_len=-1)
     assert KernelDetector().fit_predict(np.zeros((1, 4), np.float32), SPS) == []
+
+
+def test_contrast_curve_peaks_at_a_step_and_does_not_depend_on_its_chunks():
+    from vidscan.detect.kernel import contrast_curve
+
+    rng = np.random.default_rng(3)
+    x = np.repeat(rng.random((4, 16)), 250, axis=0).astype(np.float32) + 0.01 * rng.random((1000, 16)).astype(np.float32)
+    whole = contrast_curve(x, 12, chunk=10**6)
+    np.testing.assert_array_equal(contrast_curve(x, 12, chunk=37), whole)
+    peaks = np.argsort(whole)[-3:]
+    assert all(min(abs(p - c) for c in (250, 500, 750)) <= 1 for p in peaks)
+    assert whole[0] == 0  # nothing before the first sample to compare with
+

@@ -185,7 +185,8 @@ def test_special_files_give_right_results(corpus):
     assert hevc.frame_count == 225 and [s.start_frame for s in hevc.segments[1:]] == [75, 150]
 
 
-def test_memory_stays_flat_on_long_low_resolution_video(tmp_path):
+@pytest.mark.parametrize("decode", ["full", "coarse"])
+def test_memory_stays_flat_on_long_low_resolution_video(tmp_path, decode):
     """Peak RSS of a 1-minute and a 12-minute run differ by far less than the frames would take."""
     short, long_ = tmp_path / "short.mp4", tmp_path / "long.mp4"
     run_ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x36:r=25:d=60", "-c:v", "libx264", "-preset", "ultrafast", str(short))
@@ -193,8 +194,8 @@ def test_memory_stays_flat_on_long_low_resolution_video(tmp_path):
 
     def peak_rss_mb(video: Path) -> float:
         code = (
-            "import resource, vidscan; vidscan.detect_scenes(%r); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)" % str(video)
+            "import resource, vidscan; vidscan.detect_scenes(%r, decode=%r); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)" % (str(video), decode)
         )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         return float(done.stdout.strip().splitlines()[-1])

@@ -378,18 +378,24 @@ def default_workers() -> int:
     return max(1, min(8, cores))
 
 
-def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int,
+                          chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Fill every frame from the keyframes around it, linearly: a slow camera move between
-    two similar keyframes becomes a gentle ramp (as it is), not a staircase of steps."""
-    frames = np.arange(n)
-    right = np.clip(np.searchsorted(key_idx, frames, side="left"), 0, len(key_idx) - 1)
-    left = np.clip(np.searchsorted(key_idx, frames, side="right") - 1, 0, len(key_idx) - 1)
-    span = (key_idx[right] - key_idx[left]).astype(np.float32)
-    w = np.where(span > 0, (frames - key_idx[left]) / np.maximum(span, 1), 0.0).astype(np.float32)[:, None]
-    emb = (1 - w) * key_emb[left] + w * key_emb[right]
-    emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
-    luma = (1 - w[:, 0]) * key_luma[left] + w[:, 0] * key_luma[right]
-    return emb.astype(np.float32), luma.astype(np.float32)
+    two similar keyframes becomes a gentle ramp (as it is), not a staircase of steps.
+    Done ``chunk`` frames at a time, so a 3-hour video needs no full-length temporaries."""
+    emb = np.empty((n, key_emb.shape[1]), np.float32)
+    luma = np.empty(n, np.float32)
+    last = len(key_idx) - 1
+    for a in range(0, n, chunk):
+        frames = np.arange(a, min(n, a + chunk))
+        right = np.clip(np.searchsorted(key_idx, frames, side="left"), 0, last)
+        left = np.clip(np.searchsorted(key_idx, frames, side="right") - 1, 0, last)
+        span = (key_idx[right] - key_idx[left]).astype(np.float32)
+        w = np.where(span > 0, (frames - key_idx[left]) / np.maximum(span, 1), 0.0).astype(np.float32)[:, None]
+        block = (1 - w) * key_emb[left] + w * key_emb[right]
+        emb[frames] = block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-8)
+        luma[frames] = (1 - w[:, 0]) * key_luma[left] + w[:, 0] * key_luma[right]
+    return emb, luma
 
 
 def candidate_pairs(key_embeddings: np.ndarray, threshold: float, drift_ratio: float = 0.0) -> np.ndarray:

@@ -47,20 +47,26 @@ from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
 from vidscan.errors import UsageError
 
 
-def contrast_curve(x: np.ndarray, half_window: int) -> np.ndarray:
+def contrast_curve(x: np.ndarray, half_window: int, chunk: int = 2048) -> np.ndarray:
     """Distance between the mean of the ``half_window`` samples before and after each sample:
-    the "how much does the picture change here" curve shown in reports."""
+    the "how much does the picture change here" curve shown in reports. Computed ``chunk``
+    samples at a time (float64 running sums of a 3-hour video would take gigabytes)."""
     n = len(x)
+    out = np.zeros(n, np.float32)
     if n < 2:
-        return np.zeros(n, np.float32)
-    c = np.vstack([np.zeros((1, x.shape[1]), np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
-    idx = np.arange(n)
-    lo, hi = np.maximum(0, idx - half_window), np.minimum(n, idx + half_window)
-    left = (c[idx] - c[lo]) / np.maximum(idx - lo, 1)[:, None]
-    right = (c[hi] - c[idx]) / np.maximum(hi - idx, 1)[:, None]
-    out = np.linalg.norm(right - left, axis=1)
-    out[(idx - lo == 0) | (hi - idx == 0)] = 0.0
-    return out.astype(np.float32)
+        return out
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        s, e = max(0, a - half_window), min(n, b + half_window)
+        c = np.vstack([np.zeros((1, x.shape[1]), np.float64), np.cumsum(x[s:e], axis=0, dtype=np.float64)])  # c[j] = sum of x[s:s+j]
+        idx = np.arange(a, b)
+        lo, hi = np.maximum(0, idx - half_window), np.minimum(n, idx + half_window)
+        left = (c[idx - s] - c[lo - s]) / np.maximum(idx - lo, 1)[:, None]
+        right = (c[hi - s] - c[idx - s]) / np.maximum(hi - idx, 1)[:, None]
+        part = np.linalg.norm(right - left, axis=1)
+        part[(idx - lo == 0) | (hi - idx == 0)] = 0.0
+        out[a:b] = part
+    return out
 
 
 def _is_dip(luma: np.ndarray | None, c1: int, c2: int, ctx: int) -> bool:
