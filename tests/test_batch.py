@@ -180,6 +180,19 @@ def test_all_good_is_exit_0_and_timeouts_are_failures(archive, capsys, tmp_path)
     assert list((tmp_path / "slow" / "videos").iterdir()) == []
 
 
+def test_coarse_decoding_in_a_batch_is_part_of_the_settings(archive, capsys, tmp_path):
+    good = [str(archive / "a" / "match.mp4"), str(archive / "c" / "ep1.mkv")]
+    out = tmp_path / "coarse"
+    code, err = run(capsys, *good, "--out", str(out), "--workers", "1", "--no-cache", "--format", "json", "--decode", "coarse")
+    assert code == EXIT_OK and "2 done" in err
+    for timeline in (out / "videos").glob("*/timeline.json"):
+        assert json.loads(timeline.read_text())["settings"]["decode"] == "coarse"
+    code, err = run(capsys, *good, "--out", str(out), "--workers", "1", "--no-cache", "--format", "json", "--decode", "coarse")
+    assert "2 already up to date" in err
+    code, err = run(capsys, *good, "--out", str(out), "--workers", "1", "--no-cache", "--format", "json")
+    assert code == EXIT_OK and "2 done" in err  # a full decode is other settings: redone
+
+
 def test_labelled_batch_writes_totals(archive, tmp_path, capsys):
     from vidscan.synth.corpus import write_examples
 

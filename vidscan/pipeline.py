@@ -363,6 +363,7 @@ class EveryFrame:
 
 
 def check_decode(decode: str, backend: str) -> None:
+    """A usage error for a decode mode that does not exist or that this decoder cannot do."""
     if decode not in ("full", "coarse"):
         raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
     if decode == "coarse" and backend != "pyav":
@@ -381,7 +382,7 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{ARRIVED_FRAMES}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
-        hit = cache.load(key) if cache is not None and key is not None else None
+        hit = cache.load(key) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
             return EveryFrame(_from_cache(hit[0], hit[1], Sampling.all_frames()), hit[1].get("coarse"))
         try:
@@ -392,7 +393,7 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
             summary = {"keyframes": stats.keyframes, "full_rate_fraction": round(stats.full_rate_fraction, 4),
                        "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings}
             if cache is not None and key is not None:
-                _store(cache, key, video, {"coarse": summary})
+                _store(cache, key, video, {"coarse": summary})  # the summary comes back with a cache hit
             return EveryFrame(video, summary)
     return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=backend, progress=progress, cache=cache), note=note)
 

@@ -49,6 +49,7 @@ class BatchSettings:
     penalty: float = 0.36
     boundaries: str = "frames"
     decoder: str = "pyav"
+    decode: str = "full"  # or "coarse": keyframes first (see vidscan.coarse)
     formats: tuple[str, ...] = FORMATS
     cache_dir: str | None = None
     use_cache: bool = True
@@ -71,6 +72,8 @@ class BatchSettings:
             "decoder": self.decoder,
             "formats": sorted(self.formats),
         }
+        if self.decode != "full":  # absent when full, so records made before the option still match
+            out["decode"] = self.decode
         if self.embedder == "clip":
             out["clip"] = {"model": self.model, "pretrained": self.pretrained, "device": self.device, "fit": self.clip_fit}
         if self.labels is not None:

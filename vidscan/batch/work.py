@@ -97,7 +97,7 @@ class VideoWorker:
             from vidscan.pipeline import detect_scenes
 
             timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
-                                     detector_options=detector_options, cache=cache)
+                                     detector_options=detector_options, cache=cache, decode=s.decode)
             label_seconds: dict[str, float] = {}
             totals = None
         else:
@@ -106,7 +106,8 @@ class VideoWorker:
 
             result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
                               min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
-                              detector_options=detector_options, backend=s.decoder, cache=cache, boundaries=s.boundaries)
+                              detector_options=detector_options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
+                              decode=s.decode)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
             if "csv" in s.formats:

