@@ -46,6 +46,41 @@ def test_indices_and_times_match_ffprobe(request, fixture):
     np.testing.assert_allclose(times, expected, atol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def open_gop_video(shots_video, tmp_path_factory):
+    """Short GOPs with open-GOP keyframes (leading B-frames shown before their keyframe)."""
+    path = tmp_path_factory.mktemp("opengop") / "open.mp4"
+    run_ffmpeg("-i", str(shots_video[0]), "-c:v", "libx264", "-bf", "3", "-g", "20", "-keyint_min", "20", "-sc_threshold", "0",
+               "-x264-params", "open-gop=1", str(path))
+    return path
+
+
+@pytest.mark.parametrize("fixture", ["shots_video", "editlist_video", "open_gop_video"])
+def test_parallel_ranges_decode_the_same_frames_as_one_sequential_decoder(request, fixture, monkeypatch):
+    """Every-frame reads split the video into keyframe-to-keyframe ranges on several threads;
+    frames, indices and times are bit-identical to one decoder going through it all."""
+    from vidscan.video import pyav_backend
+    from vidscan.video.pyav_backend import PyAVSource
+
+    value = request.getfixturevalue(fixture)
+    path = str(value[0] if isinstance(value, tuple) else value)
+    monkeypatch.setattr(pyav_backend, "PARALLEL_RANGE_FRAMES", 30)  # many ranges even on a short file
+
+    def read(threads: int):
+        src = PyAVSource(path, threads=threads)
+        batches = list(src.batches(Sampling.all_frames(), size=(64, 36), batch_size=16))
+        return [np.concatenate([getattr(b, k) for b in batches]) for k in ("frames", "indices", "times")], src.stats
+
+    (frames, indices, times), stats = read(0)  # 0: one decoder per core, in ranges
+    (frames1, indices1, times1), stats1 = read(1)  # one single-threaded decoder
+    np.testing.assert_array_equal(indices, indices1)
+    np.testing.assert_array_equal(times, times1)
+    np.testing.assert_array_equal(frames, frames1)
+    assert stats.frames_decoded == stats1.frames_decoded and stats.finished
+    if fixture == "open_gop_video":
+        assert PyAVSource(path).gop_index().open_keys  # the case this covers
+
+
 def test_editlist_container_overcounts_but_decode_is_exact(editlist_video):
     info = probe(str(editlist_video))
     _, indices, _, _ = decode_all(editlist_video)

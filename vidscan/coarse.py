@@ -27,13 +27,11 @@ keyframes) gain nothing: every GOP differs from the next, so everything is decod
 from __future__ import annotations
 
 import dataclasses
-import os
 import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
@@ -45,6 +43,7 @@ from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
+from vidscan.video.gop import GopDecoder, PacketIndex, default_workers, to_rgb
 from vidscan.video.pyav_backend import PyAVSource, _open_container
 
 #: Keyframe-to-keyframe distance (unit embeddings) above which a stretch is decoded in full.
@@ -56,30 +55,6 @@ DEFAULT_THRESHOLD = 0.3
 
 class CoarseUnavailable(Exception):
     """This file cannot be decoded coarse-to-fine (the reason is the message); decode it all."""
-
-
-@dataclass
-class PacketIndex:
-    """Presentation times of every displayed frame and of the keyframes (stream units)."""
-
-    pts: np.ndarray  # int64, sorted
-    key_pts: np.ndarray  # int64, sorted, subset of pts
-    time_base: Fraction
-    start_pts: int
-    last_duration: int
-    #: Keyframes of open GOPs: frames shown just before them are decoded after them.
-    open_keys: frozenset[int] = frozenset()
-    #: Keyframes that could not be decoded and packets the demuxer flagged corrupt.
-    damaged_pts: frozenset[int] = frozenset()
-
-    def index_of(self, pts: int) -> int:
-        i = int(np.searchsorted(self.pts, pts))
-        if i >= len(self.pts) or self.pts[i] != pts:
-            raise KeyError(pts)
-        return i
-
-    def seconds(self, pts: np.ndarray | int) -> np.ndarray | float:
-        return (np.asarray(pts, dtype=np.float64) - self.start_pts) * float(self.time_base)
 
 
 @dataclass
@@ -97,13 +72,6 @@ class CoarseStats:
     @property
     def full_rate_fraction(self) -> float:
         return self.decoded_full_rate / self.frames if self.frames else 0.0
-
-
-def _convert(frame: "av.VideoFrame", size: tuple[int, int], turns: int) -> np.ndarray:
-    w, h = size
-    dec_w, dec_h = (h, w) if turns % 2 else (w, h)
-    rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
-    return np.rot90(rgb, turns) if turns else rgb
 
 
 def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmbedder", workers: int = 1,
@@ -136,7 +104,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
                     frames = []
                 ctx.flush_buffers()
                 for frame in frames[:1]:
-                    rgb = _convert(frame, size, turns)
+                    rgb = to_rgb(frame, size, turns)
                     decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)))
         except BaseException as exc:  # reported by the demuxing thread
             failures.append(exc)
@@ -196,7 +164,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     shown = set(pts.tolist())
     ordered = sorted(p for p in decoded if p in shown)  # displayed keyframes only
     broken = frozenset(p for p in key_packets if p in shown and p not in decoded) | frozenset(corrupt)
-    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys), broken)
+    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys), broken,
+                        np.unique(np.asarray(key_packets, np.int64)))
     vectors = np.stack([decoded[p][0] for p in ordered]).astype(np.float32) if ordered else np.zeros((0, 0), np.float32)
     luma = np.array([decoded[p][1] for p in ordered], np.float32)
     return index, ordered, vectors, luma
@@ -209,90 +178,6 @@ def _demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
         try:
             yield next(demuxer)
         except (StopIteration, av.error.FFmpegError):
-            return
-
-
-class GopDecoder:
-    """Decodes one GOP-long piece at a time with one open file and a single-threaded codec.
-
-    Pieces are independent (each starts with a seek to its own keyframe), so several
-    decoders on several threads share the work with no frame-threading pipeline to refill
-    after every seek: on 2 cores that is 1.4x faster than one frame-threaded decoder on the
-    short runs a coarse-to-fine pass is made of.
-    """
-
-    def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int) -> None:
-        self.path, self.index, self.size, self.turns = path, index, size, turns
-        self.container = _open_container(path)
-        self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "SLICE"
-        self.stream.codec_context.thread_count = 1
-        self.damaged: list[int] = []  # pts of packets that failed to decode
-
-    def close(self) -> None:
-        self.container.close()
-
-    def frames(self, start_pts: int, end_pts: int, skip_pts: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """(frame index, upright RGB frame) for every frame with start_pts <= pts < end_pts, in
-        presentation order; ``skip_pts`` (a keyframe already embedded) is decoded but not
-        converted. The caller may stop early.
-
-        The next keyframe is decoded only when it opens an open GOP (its leading frames,
-        shown before it, need it); otherwise the decoder is drained at that keyframe.
-        """
-        keys = self.index.key_pts
-        k = int(np.searchsorted(keys, start_pts, side="right")) - 1
-        for frame in self._decoded(int(keys[max(0, k)]), end_pts):
-            if frame.pts is None or frame.pts < start_pts:
-                continue
-            if frame.pts >= end_pts:
-                return
-            if frame.pts == skip_pts:
-                continue
-            try:
-                index = self.index.index_of(int(frame.pts))
-            except KeyError:
-                continue
-            yield index, _convert(frame, self.size, self.turns)
-
-    def _packets_from(self, key_pts: int) -> Iterator["av.Packet"]:
-        """Packets in decode order from the keyframe at ``key_pts`` on.
-
-        MP4 and MKV seek exactly; MPEG-TS seeks by bisecting the file and may land after the
-        keyframe, so a landing past it is retried from further back, and packets before the
-        keyframe are read but never decoded."""
-        tb = float(self.stream.time_base) or 1.0
-        lowest = int(self.index.pts[0])
-        for back_s in (0.0, 2.0, 8.0, 30.0, None):
-            target = lowest if back_s is None else max(lowest, key_pts - int(back_s / tb))
-            self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
-            demuxer = self.container.demux(self.stream)
-            first = next((p for p in demuxer if p.pts is not None), None)
-            if first is None or (first.pts > key_pts and back_s is not None):
-                continue  # landed past the keyframe: try from further back
-            packet = first
-            while packet is not None and not (packet.is_keyframe and packet.pts == key_pts):
-                packet = next(demuxer, None)
-            if packet is not None:
-                yield packet
-                yield from demuxer
-            return
-
-    def _decoded(self, key_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
-        try:
-            for packet in self._packets_from(key_pts):
-                at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
-                if at_next_key and int(packet.pts) not in self.index.open_keys:
-                    break
-                try:
-                    yield from packet.decode()
-                except av.error.FFmpegError:
-                    self.damaged.append(int(packet.pts) if packet.pts is not None else key_pts)
-        except av.error.FFmpegError:
-            pass  # seeking or demuxing failed (a truncated or damaged file): what was decoded stands
-        try:
-            yield from self.stream.decode(None)  # drain the frames still held for reordering
-        except av.error.FFmpegError:
             return
 
 
@@ -367,15 +252,6 @@ def _fill(signal: _Signal, last: int, stop: int) -> None:
     fill = (1 - w) * signal.embeddings[last] + w * signal.embeddings[stop]
     signal.embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
     signal.luma[gap] = (1 - w[:, 0]) * signal.luma[last] + w[:, 0] * signal.luma[stop]
-
-
-def default_workers() -> int:
-    """One decoder per usable core (up to 8): the pieces are independent."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(8, cores))
 
 
 def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int,

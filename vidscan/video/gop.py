@@ -1,0 +1,274 @@
+"""Decoding a video in GOP-long ranges, each from its own keyframe, on several threads.
+
+A range starts with a seek to its keyframe and ends at a later keyframe, so ranges are
+independent: single-threaded decoders on as many threads as there are cores keep every core
+busy with no frame-threading pipeline to refill. PyAV releases the GIL while decoding; two
+threads decode keyframes 1.99x as fast as one. Frames come out bit-identical to a sequential
+decode, open GOPs included (a range that ends at an open keyframe decodes into it for the
+leading frames shown before it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import av.error
+import numpy as np
+
+
+
+def _open_container(path: str):
+    from vidscan.video.pyav_backend import _open_container as open_checked  # (it imports this module)
+
+    return open_checked(path)
+
+
+@dataclass
+class PacketIndex:
+    """Presentation times of every displayed frame and of the keyframes (stream units)."""
+
+    pts: np.ndarray  # int64, sorted
+    key_pts: np.ndarray  # int64, sorted, subset of pts
+    time_base: Fraction
+    start_pts: int
+    last_duration: int
+    #: Keyframes of open GOPs: frames shown just before them are decoded after them.
+    open_keys: frozenset[int] = frozenset()
+    #: Keyframes that could not be decoded and packets the demuxer flagged corrupt.
+    damaged_pts: frozenset[int] = frozenset()
+    #: Every keyframe packet, shown or not (an edit list can hide the keyframe that the first
+    #: shown frames need): where decoding may start. Defaults to ``key_pts``.
+    seek_pts: np.ndarray | None = None
+
+    def seek_point(self, pts: int) -> int:
+        """The last keyframe at or before ``pts`` (the first one if none is)."""
+        keys = self.seek_pts if self.seek_pts is not None and len(self.seek_pts) else self.key_pts
+        return int(keys[max(0, int(np.searchsorted(keys, pts, side="right")) - 1)])
+
+    def index_of(self, pts: int) -> int:
+        i = int(np.searchsorted(self.pts, pts))
+        if i >= len(self.pts) or self.pts[i] != pts:
+            raise KeyError(pts)
+        return i
+
+    def seconds(self, pts: np.ndarray | int) -> np.ndarray | float:
+        return (np.asarray(pts, dtype=np.float64) - self.start_pts) * float(self.time_base)
+
+
+def to_rgb(frame: "av.VideoFrame", size: tuple[int, int], turns: int) -> np.ndarray:
+    """Resized (one swscale call, area filter) and turned upright."""
+    w, h = size
+    dec_w, dec_h = (h, w) if turns % 2 else (w, h)
+    rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
+    return np.rot90(rgb, turns) if turns else rgb
+
+
+class GopDecoder:
+    """Decodes one range of GOPs at a time with one open file and a single-threaded codec.
+
+    On 2 cores, two of these on two threads were 1.4x faster than one frame-threaded decoder
+    on the short runs of a coarse-to-fine pass (its pipeline refills after every seek).
+    """
+
+    def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int) -> None:
+        self.path, self.index, self.size, self.turns = path, index, size, turns
+        self._open()
+        self.damaged: list[int] = []  # pts of packets that failed to decode
+
+    def _open(self) -> None:
+        self.container = _open_container(self.path)
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "SLICE"
+        self.stream.codec_context.thread_count = 1
+
+    def close(self) -> None:
+        self.container.close()
+
+    def frames(self, start_pts: int, end_pts: int, skip_pts: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(frame index, upright RGB frame) for every frame with start_pts <= pts < end_pts, in
+        presentation order; ``skip_pts`` (a keyframe already embedded) is decoded but not
+        converted. The caller may stop early."""
+        for frame in self.raw_frames(start_pts, end_pts):
+            if frame.pts == skip_pts:
+                continue
+            try:
+                index = self.index.index_of(int(frame.pts))
+            except KeyError:
+                continue
+            yield index, to_rgb(frame, self.size, self.turns)
+
+    def raw_frames(self, start_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
+        """Decoded frames with start_pts <= pts < end_pts, in presentation order.
+
+        The keyframe at ``end_pts`` is decoded only when it opens an open GOP (its leading
+        frames, shown before it, need it); otherwise the decoder is drained at that keyframe.
+        """
+        for frame in self._decoded(self.index.seek_point(start_pts), end_pts):
+            if frame.pts is None or frame.pts < start_pts:
+                continue
+            if frame.pts >= end_pts:
+                return
+            yield frame
+
+    def _packets_from(self, key_pts: int) -> Iterator["av.Packet"]:
+        """Packets in decode order from the keyframe at ``key_pts`` on.
+
+        MP4 and MKV seek exactly; MPEG-TS seeks by bisecting the file and may land after the
+        keyframe, so a landing past it is retried from further back, and packets before the
+        keyframe are read but never decoded."""
+        tb = float(self.stream.time_base) or 1.0
+        for back_s in (0.0, 2.0, 8.0, 30.0, None):
+            if back_s is None:  # last resort: read from the start of the file
+                self.container.close()
+                self._open()
+            else:
+                self.container.seek(key_pts - int(back_s / tb), stream=self.stream, backward=True, any_frame=False)
+            demuxer = self.container.demux(self.stream)
+            first = next((p for p in demuxer if p.pts is not None), None)
+            if first is None or (first.pts > key_pts and back_s is not None):
+                continue  # landed past the keyframe: try from further back
+            packet = first
+            while packet is not None and not (packet.is_keyframe and packet.pts == key_pts):
+                packet = next(demuxer, None)
+            if packet is not None:
+                yield packet
+                yield from demuxer
+            return
+
+    def _decoded(self, key_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
+        try:
+            for packet in self._packets_from(key_pts):
+                at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
+                if at_next_key and int(packet.pts) not in self.index.open_keys:
+                    break
+                try:
+                    yield from packet.decode()
+                except av.error.FFmpegError:
+                    self.damaged.append(int(packet.pts) if packet.pts is not None else key_pts)
+        except av.error.FFmpegError:
+            pass  # seeking or demuxing failed (a truncated or damaged file): what was decoded stands
+        try:
+            yield from self.stream.decode(None)  # drain the frames still held for reordering
+        except av.error.FFmpegError:
+            return
+
+
+def default_workers() -> int:
+    """One decoder per usable core (up to 8): the pieces are independent."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def index_packets(path: str) -> PacketIndex | None:
+    """A demux-only pass (no decoding): the presentation time of every shown frame, the
+    keyframes, open-GOP keyframes and the packets flagged corrupt. None when the packets
+    carry no timestamps (a raw elementary stream)."""
+    container = _open_container(path)
+    all_pts: list[int] = []
+    keys: list[int] = []
+    open_keys: set[int] = set()
+    corrupt: list[int] = []
+    last_duration, current_key = 0, None
+    try:
+        stream = container.streams.video[0]
+        demuxer = container.demux(stream)
+        while True:
+            try:
+                packet = next(demuxer)
+            except (StopIteration, av.error.FFmpegError):
+                break
+            if packet.pts is None:
+                continue
+            if current_key is not None and packet.pts < current_key and not packet.is_keyframe:
+                open_keys.add(current_key)
+            if packet.is_keyframe:
+                current_key = int(packet.pts)
+                keys.append(current_key)
+            if packet.is_corrupt:
+                corrupt.append(int(packet.pts))
+            if packet.is_discard:
+                continue
+            all_pts.append(int(packet.pts))
+            last_duration = int(packet.duration or last_duration)
+        tb = stream.time_base
+        start = int(stream.start_time) if stream.start_time is not None else None
+    finally:
+        container.close()
+    if not all_pts or not keys:
+        return None
+    pts = np.unique(np.asarray(all_pts, np.int64))
+    shown = set(pts.tolist())
+    key_pts = np.unique(np.asarray([k for k in keys if k in shown], np.int64))
+    if not len(key_pts):
+        return None
+    return PacketIndex(pts, key_pts, tb, start if start is not None else int(pts[0]), last_duration, frozenset(open_keys),
+                       frozenset(corrupt), np.unique(np.asarray(keys, np.int64)))
+
+
+@dataclass
+class RangeFrame:
+    """One decoded frame of a range: its timestamp, duration, damage flag and pixels."""
+
+    pts: int
+    duration: int
+    is_corrupt: bool
+    rgb: np.ndarray
+
+
+def ranges_of(index: PacketIndex, frames_per_range: int) -> list[tuple[int, int]]:
+    """Split the video at keyframes into ranges of about ``frames_per_range`` frames:
+    [(start pts, end pts)], end exclusive, covering every frame."""
+    key_idx = np.searchsorted(index.pts, index.key_pts)
+    cuts = [0]
+    for k in key_idx[1:]:
+        if k - cuts[-1] >= frames_per_range:
+            cuts.append(int(k))
+    bounds = [int(index.pts[c]) for c in cuts] + [int(index.pts[-1]) + 1]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple[int, int]], size: tuple[int, int], turns: int,
+                  workers: int, damaged: list[int] | None = None) -> Iterator[list[RangeFrame]]:
+    """Each range's frames, in order, decoded ``workers`` ranges at a time (at most
+    ``workers + 1`` ranges are held, so memory stays bounded). Pts of packets that failed to
+    decode are appended to ``damaged``."""
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    decoders: list[GopDecoder] = []
+
+    def run(bounds: tuple[int, int]) -> list[RangeFrame]:
+        decoder = getattr(local, "decoder", None)
+        if decoder is None:
+            decoder = local.decoder = GopDecoder(path, index, size, turns)
+            decoders.append(decoder)
+        return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), to_rgb(f, size, turns))
+                for f in decoder.raw_frames(*bounds)]
+
+    pending: deque = deque()
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidscan-decode") as pool:
+            try:
+                for bounds in ranges:
+                    pending.append(pool.submit(run, bounds))
+                    if len(pending) > workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:  # stopped early: do not decode what nobody will read
+                for future in pending:
+                    future.cancel()
+    finally:
+        for decoder in decoders:
+            if damaged is not None:
+                damaged.extend(decoder.damaged)
+            decoder.close()
