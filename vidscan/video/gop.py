@@ -101,13 +101,15 @@ class GopDecoder:
                 continue
             yield index, to_rgb(frame, self.size, self.turns)
 
-    def raw_frames(self, start_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
+    def raw_frames(self, start_pts: int, end_pts: int, wanted: frozenset[int] | None = None) -> Iterator["av.VideoFrame"]:
         """Decoded frames with start_pts <= pts < end_pts, in presentation order.
 
         The keyframe at ``end_pts`` is decoded only when it opens an open GOP (its leading
         frames, shown before it, need it); otherwise the decoder is drained at that keyframe.
+        With ``wanted`` (pts), frames nothing refers to (most B-frames) are decoded only if
+        wanted: the others come out bit-identical either way.
         """
-        for frame in self._decoded(self.index.seek_point(start_pts), end_pts):
+        for frame in self._decoded(self.index.seek_point(start_pts), end_pts, wanted):
             if frame.pts is None or frame.pts < start_pts:
                 continue
             if frame.pts >= end_pts:
@@ -139,12 +141,18 @@ class GopDecoder:
                 yield from demuxer
             return
 
-    def _decoded(self, key_pts: int, end_pts: int) -> Iterator["av.VideoFrame"]:
+    def _decoded(self, key_pts: int, end_pts: int, wanted: frozenset[int] | None = None) -> Iterator["av.VideoFrame"]:
+        ctx = self.stream.codec_context
+        ctx.skip_frame = skipping = "DEFAULT"
         try:
             for packet in self._packets_from(key_pts):
                 at_next_key = packet.is_keyframe and packet.pts is not None and packet.pts >= end_pts
                 if at_next_key and int(packet.pts) not in self.index.open_keys:
                     break
+                if wanted is not None:
+                    skip = "DEFAULT" if packet.pts is None or int(packet.pts) in wanted else "NONREF"
+                    if skip != skipping:
+                        ctx.skip_frame = skipping = skip
                 try:
                     yield from packet.decode()
                 except av.error.FFmpegError:
@@ -234,11 +242,24 @@ def ranges_of(index: PacketIndex, frames_per_range: int) -> list[tuple[int, int]
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple[int, int]], size: tuple[int, int], turns: int,
+def sampled_ranges(index: PacketIndex, wanted: np.ndarray) -> list[tuple[int, int, frozenset[int]]]:
+    """One range per GOP holding wanted frames (pts): (keyframe pts, last wanted pts + 1,
+    wanted pts in it). Decoding stops after the last wanted frame of each GOP."""
+    keys = index.seek_pts if index.seek_pts is not None and len(index.seek_pts) else index.key_pts
+    owner = np.clip(np.searchsorted(keys, wanted, side="right") - 1, 0, len(keys) - 1)
+    out = []
+    for k in np.unique(owner):
+        mine = wanted[owner == k]
+        out.append((int(mine.min()), int(mine.max()) + 1, frozenset(int(p) for p in mine)))
+    return out
+
+
+def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple], size: tuple[int, int], turns: int,
                   workers: int, damaged: list[int] | None = None) -> Iterator[list[RangeFrame]]:
     """Each range's frames, in order, decoded ``workers`` ranges at a time (at most
-    ``workers + 1`` ranges are held, so memory stays bounded). Pts of packets that failed to
-    decode are appended to ``damaged``."""
+    ``workers + 1`` ranges are held, so memory stays bounded). A range is (start pts, end
+    pts) for every frame in it, or (start, end, wanted pts) for just those. Pts of packets
+    that failed to decode are appended to ``damaged``."""
     import threading
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -246,13 +267,14 @@ def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple[int, int]], 
     local = threading.local()
     decoders: list[GopDecoder] = []
 
-    def run(bounds: tuple[int, int]) -> list[RangeFrame]:
+    def run(bounds: tuple) -> list[RangeFrame]:
         decoder = getattr(local, "decoder", None)
         if decoder is None:
             decoder = local.decoder = GopDecoder(path, index, size, turns)
             decoders.append(decoder)
+        wanted = bounds[2] if len(bounds) > 2 else None
         return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), to_rgb(f, size, turns))
-                for f in decoder.raw_frames(*bounds)]
+                for f in decoder.raw_frames(bounds[0], bounds[1], wanted) if wanted is None or int(f.pts) in wanted]
 
     pending: deque = deque()
     try:

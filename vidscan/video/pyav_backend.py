@@ -185,9 +185,11 @@ class PyAVSource(VideoSource):
                 presampled = False  # no timestamps to index (a raw elementary stream): decode all, keep some
             workers = default_workers() if not self.threads else 1
             small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
-            gops = self.gop_index() if whole and sampling.mode == "all" and workers > 1 and small else None
-            if gops is not None:
+            gops = self.gop_index() if whole and workers > 1 and small else None
+            if gops is not None and sampling.mode == "all":
                 frames_in = self._decode_parallel(gops, (width, height), quarter_turns, workers, stats)
+            elif gops is not None and presampled:
+                frames_in = self._decode_sampled_parallel(gops, sampling, (width, height), quarter_turns, workers, stats)
             elif presampled:
                 frames_in = self._decode_sampled(container, stream, stats, sampling)
             else:
@@ -239,6 +241,10 @@ class PyAVSource(VideoSource):
         """Sorted presentation timestamps of every shown frame and of the keyframes, from a
         demux-only pass (edit-list packets flagged "discard" left out, as the decoder drops
         them). Computed once per source, so repeated sparse reads do not demux again."""
+        if self._packet_index is None and self.gop_index() is not None:
+            gops = self.gop_index()
+            self._time_base = float(gops.time_base)
+            self._packet_index = (gops.pts, gops.key_pts)  # one demux pass serves both
         if self._packet_index is None:
             all_pts: list[int] = []
             key_pts: list[int] = []
@@ -285,6 +291,34 @@ class PyAVSource(VideoSource):
         pts, _ = self.packet_index()
         return pts.astype(np.float64) * self._time_base - self.info.start_time_s
 
+    def _wanted_pts(self, sampling: Sampling) -> np.ndarray:
+        """Timestamps of the frames a sparse sampling selects, resolved on the packet index."""
+        pts, _ = self.packet_index()
+        if sampling.mode == "indices":
+            chosen = np.asarray(sampling.indices, np.int64)
+            return pts[chosen[(chosen >= 0) & (chosen < len(pts))]]
+        selector, tb, start = sampling.selector(), self._time_base, self.info.start_time_s
+        return np.array([p for i, p in enumerate(pts) if selector.keep(i, float(p) * tb - start)], np.int64)
+
+    def _decode_sampled_parallel(self, gops: PacketIndex, sampling: Sampling, size: tuple[int, int], turns: int, workers: int,
+                                 stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
+        """What :meth:`_decode_sampled` does, one GOP per task on ``workers`` threads."""
+        from vidscan.video.gop import decode_ranges, sampled_ranges
+
+        pts = gops.pts
+        wanted = self._wanted_pts(sampling)
+        damaged: list[int] = []
+        if len(wanted):
+            for frames in decode_ranges(self.path, gops, sampled_ranges(gops, wanted), size, turns, workers, damaged):
+                for frame in frames:
+                    yield int(np.searchsorted(pts, frame.pts)), frame
+        for p in sorted(damaged):
+            t = float(gops.seconds(p))
+            stats.add_damage(t, t + 1.0 / self.info.fps)
+        stats.frames_decoded = len(pts)
+        stats.last_time_s = float(gops.seconds(int(pts[-1])))
+        stats.last_frame_duration_s = 1.0 / self.info.fps
+
     def _decode_sampled(self, container, stream, stats: DecodeStats, sampling: Sampling) -> Iterator[tuple[int, "av.VideoFrame"]]:
         """Decode only what a sparse sampling needs: (frame index, frame) pairs.
 
@@ -297,12 +331,7 @@ class PyAVSource(VideoSource):
         pts, keys = self.packet_index()  # not empty: batches() checked
         tb = float(stream.time_base)
         start = self.info.start_time_s
-        if sampling.mode == "indices":
-            chosen = np.asarray(sampling.indices, np.int64)
-            needed = pts[chosen[(chosen >= 0) & (chosen < len(pts))]]
-        else:
-            selector = sampling.selector()
-            needed = np.array([p for i, p in enumerate(pts) if selector.keep(i, float(p) * tb - start)], np.int64)
+        needed = self._wanted_pts(sampling)
         # The last wanted timestamp of each GOP, keyed by the GOP's keyframe.
         owner = keys[np.clip(np.searchsorted(keys, needed, side="right") - 1, 0, len(keys) - 1)]
         last_wanted: dict[int, int] = {}
