@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,23 @@ def test_clip_bad_names():
         create_embedder("clip", model="ViT-B-32", pretrained="nope", device="cpu")
     with pytest.raises(ModelUnavailableError, match="checkpoint not found"):
         create_embedder("clip", model="ViT-B-32", pretrained="/no/such/ckpt.pt", device="cpu")
+
+
+def test_clip_weights_load_in_the_background_and_a_bad_file_is_one_clear_error(tmp_path, tiny_clip_model, shots_video, capsys):
+    """The network loads while the video is opened; a file that is not a checkpoint surfaces
+    at first use as a ModelUnavailableError (one line, exit 4), never a traceback."""
+    from vidscan.cli.main import main
+    from vidscan.errors import EXIT_MODEL
+
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    emb = create_embedder("clip", model=tiny_clip_model, pretrained=str(junk), device="cpu")
+    assert emb.frame_size(1920, 1080) == (64, 64)  # known without waiting for the network
+    with pytest.raises(ModelUnavailableError, match="cannot load CLIP weights"):
+        emb.embed(np.zeros((1, 64, 64, 3), np.uint8))
+    config = str(Path(__file__).parent / "data" / "vidscan-tiny-clip.json")
+    code = main(["scenes", str(shots_video[0]), "--embedder", "clip", "--model", config, "--pretrained", str(junk), "-q",
+                 "-o", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err
+    assert code == EXIT_MODEL and err.count("\n") == 1 and "cannot load CLIP weights" in err, err
+    assert not (tmp_path / "t.json").exists()
