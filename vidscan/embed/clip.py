@@ -14,7 +14,6 @@ import difflib
 import logging
 import os
 import socket
-import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -124,6 +123,7 @@ class ClipEmbedder(Embedder):
         cache_dir: str | None = None,
     ) -> None:
         import open_clip
+        import torch
 
         if model.endswith(".json"):
             # A custom architecture: an open_clip model config file; its name is the file stem.
@@ -142,61 +142,32 @@ class ClipEmbedder(Embedder):
         self.device = resolve_device(device)
         self.batch_size = batch_size or (256 if self.device.startswith("cuda") else 32)
         self._weights_id, checkpoint = self._resolve_weights(model, pretrained, cache_dir)
+        with warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")  # open_clip warns about random init; the CLI says it itself
+            try:
+                net, _, _ = open_clip.create_model_and_transforms(model, pretrained=checkpoint, device=self.device, cache_dir=cache_dir)
+            except Exception as exc:  # noqa: BLE001 - a bad file fails in many ways (pickle, safetensors, shapes)
+                if checkpoint is not None and not _looks_like_path(checkpoint):
+                    raise ModelUnavailableError(offline_message(model, checkpoint)) from None
+                raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint!r}: {str(exc).splitlines()[0]}") from None
         self.random_weights = checkpoint is None
+        net.eval()
         self.half = self.device.startswith("cuda")
-        vision = (open_clip.get_model_config(model) or {}).get("vision_cfg", {})
-        size = vision.get("image_size", 224)
+        if self.half:
+            net = net.half()
+        self.model = net
+        cfg = getattr(net.visual, "preprocess_cfg", {}) or {}
+        size = cfg.get("size", getattr(net.visual, "image_size", 224))
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
+        mean = cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))
+        std = cfg.get("std", (0.26862954, 0.26130258, 0.27577711))
+        self._mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
+        self.logit_scale = float(net.logit_scale.exp().item()) if hasattr(net, "logit_scale") else 100.0
         self._tokenizer = open_clip.get_tokenizer(model)
-        # The weights load in the background (seconds) while the caller opens the video and
-        # decoding starts; the first call that needs the network waits for it.
-        self._net: Any = None
-        self._load_error: BaseException | None = None
-        self._loader = threading.Thread(target=self._load, args=(model, checkpoint, cache_dir), name="vidscan-clip-load", daemon=True)
-        self._loader.start()
-
-    def _load(self, model: str, checkpoint: str | None, cache_dir: str | None) -> None:
-        import open_clip
-        import torch
-
-        try:
-            with warnings.catch_warnings(), _quiet_root_logger():
-                warnings.simplefilter("ignore")  # open_clip warns about random init; the CLI says it itself
-                try:
-                    net, _, _ = open_clip.create_model_and_transforms(model, pretrained=checkpoint, device=self.device, cache_dir=cache_dir)
-                except Exception as exc:  # noqa: BLE001 - a bad file fails in many ways (pickle, safetensors, shapes)
-                    if checkpoint is not None and not _looks_like_path(checkpoint):
-                        raise ModelUnavailableError(offline_message(model, checkpoint)) from None
-                    raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint!r}: {str(exc).splitlines()[0]}") from None
-            net.eval()
-            if self.half:
-                net = net.half()
-            cfg = getattr(net.visual, "preprocess_cfg", {}) or {}
-            mean = cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))
-            std = cfg.get("std", (0.26862954, 0.26130258, 0.27577711))
-            self._mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
-            self._std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
-            self._logit_scale = float(net.logit_scale.exp().item()) if hasattr(net, "logit_scale") else 100.0
-            with torch.inference_mode():
-                probe = torch.zeros(1, 3, self.image_size, self.image_size, device=self.device, dtype=torch.half if self.half else torch.float)
-                self._dim = int(net.encode_image(probe).shape[-1])
-            self._net = net
-        except BaseException as exc:  # handed to the first caller that needs the model
-            self._load_error = exc
-
-    @property
-    def model(self) -> Any:
-        """The open_clip network (waits for the background load; re-raises its error)."""
-        if self._net is None:
-            self._loader.join()
-            if self._load_error is not None:
-                raise self._load_error
-        return self._net
-
-    @property
-    def logit_scale(self) -> float:  # type: ignore[override]
-        self.model
-        return self._logit_scale
+        with torch.inference_mode():
+            probe = torch.zeros(1, 3, self.image_size, self.image_size, device=self.device, dtype=torch.half if self.half else torch.float)
+            self._dim = int(net.encode_image(probe).shape[-1])
 
     @staticmethod
     def _resolve_weights(model: str, pretrained: str | None, cache_dir: str | None) -> tuple[str, str | None]:
@@ -224,7 +195,6 @@ class ClipEmbedder(Embedder):
 
     @property
     def dim(self) -> int:
-        self.model
         return self._dim
 
     def identity(self) -> str:
@@ -280,10 +250,10 @@ class ClipEmbedder(Embedder):
         frames = check_frames(frames)
         if len(frames) == 0:
             return np.zeros((0, self.dim), np.float32)
-        net, out = self.model, []
+        out = []
         with torch.inference_mode():
             for i in range(0, len(frames), self.batch_size):
-                feats = net.encode_image(self._to_input(frames[i : i + self.batch_size]))
+                feats = self.model.encode_image(self._to_input(frames[i : i + self.batch_size]))
                 feats = torch.nn.functional.normalize(feats.float(), dim=-1)
                 out.append(feats.cpu().numpy())
         return np.concatenate(out).astype(np.float32)
