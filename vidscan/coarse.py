@@ -33,7 +33,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import av
 import av.error
@@ -43,7 +42,7 @@ from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
-from vidscan.video.gop import GopDecoder, PacketIndex, default_workers, to_rgb
+from vidscan.video.gop import GopDecoder, PacketIndex, PacketScan, default_workers, demux_tolerantly, to_rgb
 from vidscan.video.pyav_backend import PyAVSource, _open_container
 
 #: Keyframe-to-keyframe distance (unit embeddings) above which a stretch is decoded in full.
@@ -116,36 +115,18 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     threads = [threading.Thread(target=decode_keyframes, name=f"vidscan-keyframes-{i}", daemon=True) for i in range(workers)]
     for thread in threads:
         thread.start()
-    all_pts: list[int] = []
-    last_duration = 0
-    open_keys: set[int] = set()
-    key_packets: list[int] = []
-    corrupt: list[int] = []
-    packets_without_pts = 0
-    current_key: int | None = None
+    scan = PacketScan()
     try:
         stream = container.streams.video[0]
         tb = stream.time_base
         start = int(stream.start_time) if stream.start_time is not None else None
         progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
-        for packet in _demux_tolerantly(container, stream):
-            if packet.pts is None:
-                packets_without_pts += packet.size > 0
-                continue
-            if current_key is not None and packet.pts < current_key and not packet.is_keyframe:
-                open_keys.add(current_key)  # a leading frame: decoded after, shown before its keyframe
-            if packet.is_keyframe:
-                current_key = int(packet.pts)
-                key_packets.append(current_key)
-                jobs.put((current_key, packet))
+        for packet in demux_tolerantly(container, stream):
+            scan.add(packet)
+            if packet.is_keyframe and packet.pts is not None:
+                jobs.put((int(packet.pts), packet))
                 if start is not None:
                     progress.update(float((packet.pts - start) * tb))
-            if packet.is_corrupt:
-                corrupt.append(int(packet.pts))  # flagged by the demuxer (e.g. MPEG-TS continuity errors)
-            if packet.is_discard:
-                continue
-            all_pts.append(int(packet.pts))
-            last_duration = int(packet.duration or last_duration)
     finally:
         for _ in threads:
             jobs.put(None)
@@ -155,30 +136,19 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         progress.finish()
     if failures:
         raise failures[0]
-    if not all_pts:
-        if packets_without_pts:
+    index = scan.index(tb, start, keys=sorted(decoded))
+    if index is None:
+        if scan.without_pts:
             raise CoarseUnavailable("its packets carry no timestamps (a raw elementary stream)")
         raise InputError("video stream has no frames", path=path)
-    pts = np.unique(np.asarray(all_pts, np.int64))
-    start = start if start is not None else int(pts[0])
-    shown = set(pts.tolist())
-    ordered = sorted(p for p in decoded if p in shown)  # displayed keyframes only
-    broken = frozenset(p for p in key_packets if p in shown and p not in decoded) | frozenset(corrupt)
-    index = PacketIndex(pts, np.asarray(ordered, np.int64), tb, start, last_duration, frozenset(open_keys), broken,
-                        np.unique(np.asarray(key_packets, np.int64)))
+    shown = set(index.pts.tolist())
+    broken = frozenset(p for p in scan.keys if p in shown and p not in decoded)  # shown keyframes that did not decode
+    if broken:
+        index = dataclasses.replace(index, damaged_pts=index.damaged_pts | broken)
+    ordered = index.key_pts.tolist()  # decoded and displayed
     vectors = np.stack([decoded[p][0] for p in ordered]).astype(np.float32) if ordered else np.zeros((0, 0), np.float32)
     luma = np.array([decoded[p][1] for p in ordered], np.float32)
     return index, ordered, vectors, luma
-
-
-def _demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
-    """Packets until the end, or until demuxing fails (a truncated file): what came stands."""
-    demuxer = container.demux(stream)
-    while True:
-        try:
-            yield next(demuxer)
-        except (StopIteration, av.error.FFmpegError):
-            return
 
 
 #: A piece's decoding stops once this many consecutive frames look like its closing keyframe.

@@ -88,7 +88,7 @@ class PyAVSource(VideoSource):
         self.threads = threads
         self._info: VideoInfo | None = None
         self._packet_index: tuple[np.ndarray, np.ndarray] | None = None
-        self._gop_index = None
+        self._index: PacketIndex | None = None
         self._time_base = 0.0
 
     @property
@@ -241,34 +241,23 @@ class PyAVSource(VideoSource):
         """Sorted presentation timestamps of every shown frame and of the keyframes, from a
         demux-only pass (edit-list packets flagged "discard" left out, as the decoder drops
         them). Computed once per source, so repeated sparse reads do not demux again."""
-        if self._packet_index is None and self.gop_index() is not None:
-            gops = self.gop_index()
-            self._time_base = float(gops.time_base)
-            self._packet_index = (gops.pts, gops.key_pts)  # one demux pass serves both
         if self._packet_index is None:
-            all_pts: list[int] = []
-            key_pts: list[int] = []
-            container = _open_container(self.path)
-            try:
-                self._time_base = float(container.streams.video[0].time_base)
-                for packet in container.demux(container.streams.video[0]):
-                    if packet.pts is None or packet.is_discard:
-                        continue
-                    all_pts.append(int(packet.pts))
-                    if packet.is_keyframe:
-                        key_pts.append(int(packet.pts))
-            finally:
-                container.close()
-            self._packet_index = (np.unique(np.asarray(all_pts, np.int64)), np.unique(np.asarray(key_pts, np.int64)))
+            from vidscan.video.gop import index_packets
+
+            index = index_packets(self.path)
+            self._index = index
+            if index is None:
+                self._packet_index = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+            else:
+                self._time_base = float(index.time_base)
+                self._packet_index = (index.pts, index.key_pts)
         return self._packet_index
 
     def gop_index(self) -> PacketIndex | None:
-        """The packet index the parallel decoder needs (None without timestamps); built once."""
-        if self._gop_index is None:
-            from vidscan.video.gop import index_packets
-
-            self._gop_index = index_packets(self.path) or False
-        return self._gop_index or None
+        """The packet index the parallel decoder needs (None without timestamps or keyframes);
+        the same demux pass as :meth:`packet_index`."""
+        self.packet_index()
+        return self._index if self._index is not None and len(self._index.key_pts) else None
 
     def _decode_parallel(self, gops: PacketIndex, size: tuple[int, int], turns: int, workers: int,
                          stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
