@@ -63,7 +63,7 @@ def test_csv_and_json_read_back(timeline, tmp_path):
     assert (df["duration_s"].sum()) == pytest.approx(timeline.duration_s)
     raw = json.loads((tmp_path / "t.json").read_text())
     jsonschema.validate(raw, schema())
-    assert raw["settings"]["detector"]["detector"] == "kernel" and raw["vidscan_version"] == vidscan.__version__
+    assert raw["settings"]["detector"]["detector"] == "adaptive" and raw["vidscan_version"] == vidscan.__version__
     back = Timeline.from_json(tmp_path / "t.json")
     assert [(s.start_frame, s.end_frame, s.transition) for s in back.segments] == [
         (s.start_frame, s.end_frame, s.transition) for s in timeline.segments

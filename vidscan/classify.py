@@ -19,7 +19,7 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_text
 from vidscan.cache import EmbeddingCache
-from vidscan.detect import create_detector
+from vidscan.detect import DEFAULT_DETECTOR, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
@@ -182,7 +182,7 @@ def classify(
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
-    detector = create_detector("kernel", **(detector_options or {}))
+    detector = create_detector(DEFAULT_DETECTOR, **(detector_options or {}))
 
     if per_frame:
         penalty = smooth * labelled.samples_per_second

@@ -38,6 +38,7 @@ import av
 import av.error
 import numpy as np
 
+from vidscan.detect.difference import DifferenceTracker, frame_differences
 from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
@@ -174,6 +175,7 @@ class _Signal:
 
     embeddings: np.ndarray
     luma: np.ndarray
+    diffs: np.ndarray
     key_idx: np.ndarray
     key_emb: np.ndarray
     decoded: np.ndarray
@@ -197,21 +199,34 @@ def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k:
     if closing is not None:
         change = float(np.linalg.norm(key_emb[k] - key_emb[closing])) if k >= 0 else 1.0
         near = max(0.05, 0.2 * change)
-    skip = int(index.pts[first]) if k >= 0 else None
     embedded, arrived, last = 0, 0, first
-    for i, frame in decoder.frames(int(index.pts[first]), end_pts, skip_pts=skip):
+    difference = DifferenceTracker()
+    picture: np.ndarray | None = None
+    for i, frame in decoder.frames(int(index.pts[first]), end_pts):
+        if k >= 0 and i == first:
+            difference(frame[None])  # the opening keyframe (embedded by the keyframe pass): the first "before"
+            continue
         vec = embed(frame)
         signal.embeddings[i] = vec
         signal.luma[i] = frame.mean(dtype=np.float32)
+        signal.diffs[i] = difference(frame[None])[0]
         signal.decoded[i] = True
         embedded += 1
-        last = i
+        last, picture = i, frame
         if closing is not None:
             arrived = arrived + 1 if float(np.linalg.norm(vec - key_emb[closing])) < near else 0
             if arrived >= ARRIVED_FRAMES:
                 break
     if closing is not None and last + 1 < stop:
         _fill(signal, last, stop)
+    elif closing is not None and picture is not None and last + 1 == stop:
+        # Decoded to the end of the GOP: the closing keyframe's difference (a cut right on a
+        # keyframe, where most encoders put one) needs its picture once more.
+        key_pts = int(index.pts[stop])
+        for j, frame in decoder.frames(key_pts, key_pts + 1):
+            if j == stop:
+                signal.diffs[stop] = frame_differences(frame[None], picture)[0]
+                break
     return embedded
 
 
@@ -222,6 +237,7 @@ def _fill(signal: _Signal, last: int, stop: int) -> None:
     fill = (1 - w) * signal.embeddings[last] + w * signal.embeddings[stop]
     signal.embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
     signal.luma[gap] = (1 - w[:, 0]) * signal.luma[last] + w[:, 0] * signal.luma[stop]
+    signal.diffs[gap] = 0.0  # converging on the closing keyframe: no cut in the gap
 
 
 def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int,
@@ -316,7 +332,7 @@ def embed_coarse_to_fine(
     embeddings, luma = interpolate_keyframes(key_idx, key_emb, key_luma, n)
     decoded = np.zeros(n, bool)
     decoded[key_idx] = True
-    signal = _Signal(embeddings, luma, key_idx, key_emb, decoded)
+    signal = _Signal(embeddings, luma, np.zeros(n, np.float32), key_idx, key_emb, decoded)
     stretches = candidate_stretches(key_emb, threshold, drift_ratio)
     pieces = [k for a, b in stretches for k in range(a, b)]
     # Frames before the first keyframe (open GOP at the start) and after the last one (no
@@ -372,6 +388,7 @@ def embed_coarse_to_fine(
         times=times,
         embeddings=signal.embeddings[:n],
         luma=signal.luma[:n],
+        diffs=signal.diffs[:n],
         frame_count=n,
         duration_s=end_s,
         damaged=damage.damaged,

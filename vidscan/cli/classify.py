@@ -7,6 +7,7 @@ import click
 from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import export_options, wants_embeddings, write_exports
+from vidscan.detect import DEFAULT_DETECTOR, detector_options
 
 
 @click.command()
@@ -67,7 +68,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         min_confidence=min_confidence,
         merge=merge,
         smooth=smooth,
-        detector_options={"penalty": penalty, "min_scene_len": min_scene_len},
+        detector_options=detector_options(DEFAULT_DETECTOR, penalty=penalty, min_scene_len=min_scene_len),
         progress=NullProgress() if quiet else ConsoleProgress(),
         cache=make_cache(cache_dir, no_cache),
         warn=warn,
