@@ -126,7 +126,7 @@ def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_v
     emb = vidscan.create_embedder("features")
     full = vidscan.detect_scenes(path, keep_embeddings=True).embedded
     video, stats = embed_coarse_to_fine(path, emb, workers=workers)
-    index, _, key_emb, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0, FrameEmbedder(emb, threading.Lock()), workers=2)
+    index, _, key_emb, _, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0, FrameEmbedder(emb, threading.Lock()), workers=2)
     assert key_emb.shape == (len(index.key_pts), emb.dim)
     assert bool(index.open_keys) == (kind == "open")
     mask = stats.decoded

@@ -61,3 +61,19 @@ class DifferenceTracker:
         if len(frames):
             self.previous = np.array(frames[-1], copy=True)
         return out
+
+
+#: Size of the thumbnails coarse-to-fine decoding compares keyframes with (width, height).
+THUMBNAIL_SIZE = (32, 18)
+
+
+def thumbnail(frame: np.ndarray, size: tuple[int, int] = THUMBNAIL_SIZE) -> np.ndarray:
+    """``uint8 [h, w, 3]`` area-average of ``frame [H, W, 3]`` (H >= h, W >= w): a picture
+    small enough to keep one per keyframe of a long video (1.7 kB), detailed enough that two
+    shots with one palette but different framing still differ."""
+    w, h = size
+    rows = np.linspace(0, frame.shape[0], h + 1).astype(int)
+    cols = np.linspace(0, frame.shape[1], w + 1).astype(int)
+    sums = np.add.reduceat(np.add.reduceat(frame.astype(np.float32), rows[:-1], axis=0), cols[:-1], axis=1)
+    counts = np.outer(np.diff(rows), np.diff(cols))[..., None]
+    return np.clip(np.rint(sums / counts), 0, 255).astype(np.uint8)
