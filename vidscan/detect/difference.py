@@ -28,25 +28,27 @@ _YCBCR = np.array(
 ).T
 
 
-def frame_differences(frames: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+def frame_differences(frames: np.ndarray, previous: np.ndarray | None = None, chunk: int = 16) -> np.ndarray:
     """``float32 [N]``: for each frame of ``uint8 [N, H, W, 3]``, the summed mean absolute
     Y, Cb and Cr difference to the frame before it (``previous`` for the first one; 0 when
-    there is none or its size differs)."""
+    there is none or its size differs). Works ``chunk`` frames at a time, so large frames
+    (CLIP-sized samples) need little temporary memory."""
     frames = np.asarray(frames)
     n = len(frames)
     out = np.zeros(n, np.float32)
     if n == 0:
         return out
-    x = frames.astype(np.int16)
-    steps = np.diff(x, axis=0)
-    if previous is not None and previous.shape == frames.shape[1:]:
-        steps = np.concatenate([(x[0] - previous.astype(np.int16))[None], steps])
-        first = 0
-    else:
-        first = 1
-    if len(steps):
-        ycc = steps.reshape(len(steps), -1, 3).astype(np.float32) @ _YCBCR
-        out[first:] = np.abs(ycc).mean(axis=1).sum(axis=1)
+    before = previous if previous is not None and previous.shape == frames.shape[1:] else None
+    for a in range(0, n, chunk):
+        part = frames[a : a + chunk].astype(np.int16)
+        if before is None:
+            steps, first = np.diff(part, axis=0), a + 1
+        else:
+            steps, first = np.diff(np.concatenate([before.astype(np.int16)[None], part]), axis=0), a
+        if len(steps):
+            ycc = steps.reshape(len(steps), -1, 3).astype(np.float32) @ _YCBCR
+            out[first : a + len(part)] = np.abs(ycc).mean(axis=1).sum(axis=1)
+        before = frames[a + len(part) - 1]
     return out
 
 
