@@ -44,28 +44,41 @@ from vidscan.detect.kernel import KernelDetector
 from vidscan.errors import UsageError
 
 
-def neighbour_level(scores: np.ndarray, still: float, per_side: int, reach: int) -> np.ndarray:
+def neighbour_level(scores: np.ndarray, still: float, per_side: int, reach: int, upper: bool = False,
+                    exclude: np.ndarray | None = None) -> np.ndarray:
     """For each sample, the mean score of its ``per_side`` nearest changing neighbours on each
-    side (score above ``still``, at most ``reach`` samples away); ``still`` where none."""
+    side (score above ``still``, at most ``reach`` samples away); ``still`` where none. With
+    ``upper``, the mean of the larger half of them: material that alternates new and nearly
+    repeated frames, or a pan that jerks, is judged by its real motion. Samples in ``exclude``
+    (other cuts) are nobody's neighbours."""
     n = len(scores)
     level = np.full(n, still, np.float64)
-    moving = np.flatnonzero(scores > still)
+    changing = scores > still
+    if exclude is not None:
+        changing &= ~exclude
+    moving = np.flatnonzero(changing)
     if len(moving) == 0:
         return level
     idx = np.arange(n)
     before = np.searchsorted(moving, idx, side="left")  # moving[before - k]: k-th changing sample before i
     after = np.searchsorted(moving, idx, side="right")  # moving[after + k - 1]: k-th one after i
-    total = np.zeros(n)
-    count = np.zeros(n)
     last = len(moving) - 1
+    values = np.full((n, 2 * per_side), np.nan)
     for k in range(1, per_side + 1):
-        for at in (before - k, after + k - 1):
+        for col, at in ((2 * k - 2, before - k), (2 * k - 1, after + k - 1)):
             j = moving[np.clip(at, 0, last)]
             ok = (at >= 0) & (at <= last) & (np.abs(j - idx) <= reach)
-            total += np.where(ok, scores[j], 0.0)
-            count += ok
+            values[:, col] = np.where(ok, scores[j], np.nan)
+    count = np.sum(~np.isnan(values), axis=1)
     has = count > 0
-    level[has] = total[has] / count[has]
+    if upper:
+        ranked = -np.sort(-np.nan_to_num(values, nan=-np.inf), axis=1)  # largest first, missing last
+        keep = np.maximum(1, (count + 1) // 2)
+        mask = np.arange(values.shape[1])[None, :] < keep[:, None]
+        total = np.where(mask & np.isfinite(ranked), ranked, 0.0).sum(axis=1)
+        level[has] = total[has] / keep[has]
+    else:
+        level[has] = np.nansum(values[has], axis=1) / count[has]
     return level
 
 
@@ -78,13 +91,16 @@ class AdaptiveDetector(BoundaryDetector):
     def __init__(
         self,
         ratio: float = 3.0,
-        min_score: float = 10.0,
+        min_score: float = 8.0,
         min_scene_len: float = 0.1,
-        still: float = 0.5,
+        still: float = 1.0,
         reach: float = 0.5,
         transient: float = 0.5,
         return_ratio: float = 0.5,
         kernel_cut: float = 0.6,
+        flash_brightening: float = 40.0,
+        gradual_score: float = 0.45,
+        level: str = "mean",
         penalty: float = 0.36,
         **kernel_options: Any,
     ) -> None:
@@ -97,6 +113,9 @@ class AdaptiveDetector(BoundaryDetector):
         self.ratio, self.min_score, self.min_scene_len = float(ratio), float(min_score), float(min_scene_len)
         self.still, self.reach, self.transient = float(still), float(reach), float(transient)
         self.return_ratio, self.kernel_cut = float(return_ratio), float(kernel_cut)
+        if level not in ("mean", "upper"):
+            raise UsageError(f"level must be 'mean' or 'upper', got {level!r}")
+        self.flash_brightening, self.level, self.gradual_score = float(flash_brightening), level, float(gradual_score)
         self.kernel = KernelDetector(penalty=penalty, **kernel_options)
         self._boundaries: list[Boundary] = []
         #: Per-sample frame difference from the last fit (the report's score curve).
@@ -113,6 +132,9 @@ class AdaptiveDetector(BoundaryDetector):
             "transient": self.transient,
             "return_ratio": self.return_ratio,
             "kernel_cut": self.kernel_cut,
+            "flash_brightening": self.flash_brightening,
+            "gradual_score": self.gradual_score,
+            "level": self.level,
             "kernel": self.kernel.params(),
         }
 
@@ -128,7 +150,8 @@ class AdaptiveDetector(BoundaryDetector):
         scores = self._scores(x, diffs)
         self.scores_ = scores.astype(np.float32)
         cuts = self._cuts(x, scores, luma, sps)
-        gradual = [b for b in self.kernel.fit_predict(x, sps, luma) if b.kind != "cut" or b.score >= self.kernel_cut]
+        gradual = [b for b in self.kernel.fit_predict(x, sps, luma)
+                   if (b.kind != "cut" and b.score >= self.gradual_score) or b.score >= self.kernel_cut]
         self._boundaries = self._merge(cuts, gradual, scores, sps, luma)
         return self
 
@@ -145,9 +168,14 @@ class AdaptiveDetector(BoundaryDetector):
         return np.concatenate([[0.0], steps])
 
     def _cuts(self, x: np.ndarray, scores: np.ndarray, luma: np.ndarray | None, sps: float) -> list[int]:
-        level = neighbour_level(scores, self.still, per_side=2, reach=max(2, int(round(self.reach * sps))))
-        candidate = (scores >= self.min_score) & (scores >= self.ratio * np.maximum(level, self.still))
-        candidate[0] = False
+        reach = max(2, int(round(self.reach * sps)))
+        candidate = np.zeros(len(scores), bool)
+        # Twice: the second time, the first pass's cuts are nobody's neighbours, so a cut next to
+        # another one (both ends of a short shot, a cut into a frozen frame) is judged by motion.
+        for _ in range(2):
+            level = neighbour_level(scores, self.still, per_side=2, reach=reach, upper=self.level == "upper", exclude=candidate)
+            candidate = candidate | ((scores >= self.min_score) & (scores >= self.ratio * np.maximum(level, self.still)))
+            candidate[0] = False
         found = [int(i) for i in np.flatnonzero(candidate)]
         found = self._drop_transients(x, scores, found, luma, sps)
         min_gap = max(1, int(round(self.min_scene_len * sps)))
@@ -172,7 +200,7 @@ class AdaptiveDetector(BoundaryDetector):
             back = float(np.linalg.norm(after - before))
             if jump <= 1e-6 or back > self.return_ratio * jump:
                 continue
-            if b - a <= 2 or _excursion(luma, a, b) >= 20.0:
+            if b - a <= 2 or _brightening(luma, a, b) >= self.flash_brightening:
                 drop.update((a, b))
         return [i for i in found if i not in drop]
 
@@ -204,10 +232,8 @@ class AdaptiveDetector(BoundaryDetector):
         return refine_kinds(merged, luma, max(2, int(round(0.8 * sps))))
 
 
-def _excursion(luma: np.ndarray | None, a: int, b: int) -> float:
-    """How far the brightness of samples [a, b) departs from the frames either side."""
+def _brightening(luma: np.ndarray | None, a: int, b: int) -> float:
+    """How much brighter the brightest of samples [a, b) is than the frames either side."""
     if luma is None or a < 1 or b >= len(luma) or b <= a:
         return 0.0
-    middle = luma[a:b]
-    outside = (float(luma[a - 1]) + float(luma[b])) / 2
-    return float(max(middle.max() - outside, outside - middle.min()))
+    return float(luma[a:b].max()) - max(float(luma[a - 1]), float(luma[b]))
