@@ -2,6 +2,7 @@
 
     python benchmarks/realset/build.py [--out bench_out/realset] [--force]
     python benchmarks/accuracy.py --real bench_out/realset        # score every detector on it
+    python benchmarks/realset/build.py --fixtures tests/data/real  # the test suite's real clips
 
 Real recordings (benchmarks/realset/sources/, see SOURCES.md) are decoded to 25 fps RGB at
 384x216 and re-edited in numpy, so every boundary is known to the frame:
@@ -214,11 +215,39 @@ def build(out: Path, force: bool = False) -> list[dict]:
     return manifest
 
 
+def fixtures(out: Path) -> dict[str, list[int]]:
+    """The four short real clips the test suite uses (tests/data/real/), with their cuts."""
+    src = {name: load(name) for name in ("asl_book", "asl_walk", "pool", "makeup", "pancake", "basketball")}
+    plans = {
+        "same_palette_cut": [("asl_book", 0, 45), ("asl_walk", 20, 70)],  # one room, one camera, one signer
+        "short_shot": [("pool", 0, 40), ("makeup", 10, 15), ("pool", 120, 170)],  # a 5-frame shot
+        "early_cut": [("pancake", 0, 12), ("pancake", 150, 220)],  # a cut at frame 12 (0.48 s)
+        "camera_move": [("basketball", 150, 250)],  # a pan following players: no boundary
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    truth: dict[str, list[int]] = {}
+    for name, plan in plans.items():
+        clip = Clip(name, "fixture", "")
+        for source, a, z in plan:
+            clip.add(source, src[source][a:z])
+        frames = np.concatenate(clip.frames)
+        cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
+               "-i", "-", "-c:v", "libx264", "-preset", "slow", "-crf", "23", "-pix_fmt", "yuv420p", str(out / f"{name}.mp4")]
+        subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), check=True)
+        truth[name] = [b.start for b in clip.boundaries]
+    (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    return truth
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="bench_out/realset")
     parser.add_argument("--force", action="store_true", help="rebuild clips that are already there")
+    parser.add_argument("--fixtures", metavar="DIR", help="write the test suite's four real clips to DIR instead (tests/data/real)")
     args = parser.parse_args(argv)
+    if args.fixtures:
+        print(fixtures(Path(args.fixtures)))
+        return 0
     manifest = build(Path(args.out), args.force)
     groups: dict[str, list[int]] = {}
     for clip in manifest:
