@@ -12,25 +12,37 @@ benchmarks/accuracy.py; figures in the README's accuracy section):
   do this: a same-palette cut is a small step next to a busy shot's motion, yet a clear
   spike locally.
 * **Repeated frames are not neighbours.** Material shot or converted at a lower rate
-  (animation on twos, 6 fps webcams, 24 -> 25 fps conversions) repeats frames, so its
-  motion arrives as isolated spikes between near-zero differences. Neighbours are the
-  nearest frames that actually changed (difference above ``still``), up to ``reach``
-  seconds away; without that rule every new picture of such material was a "cut".
-* **Flashes and glitches return.** A flash, a photographer's strobe or a one-frame glitch
-  gives two spikes, into it and out of it, and afterwards the picture is what it was
-  before. Two candidates at most ``transient`` seconds apart whose outer frames look alike
-  (embedding distance under ``return_ratio`` times the jump) are dropped when the frames
-  between are at most two or much brighter or darker (a flash, a dip); a real short shot
-  that cuts back to a different moment is kept.
+  (animation on twos, 10-12 fps webcams and surveillance, 28 -> 25 fps conversions) repeats
+  frames, so its motion arrives as isolated spikes between near-zero differences.
+  Neighbours are the nearest frames that actually changed (difference above ``still`` = 1,
+  compression noise on a still picture is below that), up to ``reach`` seconds away. With
+  ``still`` 0.5 (noise counted as motion) real-set F1 was 0.895, with 1.0 0.934, 1.5 0.934,
+  2.0 0.931 (the synthetic negatives start failing at 2.0).
+* **Cuts next to cuts.** A second pass judges each frame with the first pass's cuts left
+  out of its neighbours, so both ends of a 3-frame shot, or a cut into a frozen frame, are
+  judged against motion rather than against each other (short-shot F1 0.935 -> 0.969).
+* **Flashes and glitches return.** A flash or a one-frame glitch gives two spikes, into it
+  and out of it, and afterwards the picture is what it was before. Two candidates at most
+  ``transient`` seconds apart whose outer frames look alike (embedding distance under
+  ``return_ratio`` times the jump) are dropped when at most two frames lie between them, or
+  when those frames are ``flash_brightening`` (40) levels brighter than both sides. A cutaway
+  that returns to the same camera is kept: editors do that all the time (an earlier rule that
+  also dropped returns that were darker or 20 levels brighter lost 4 of 32 short shots).
 * **Short shots are kept.** Cuts need only ``min_scene_len`` (default 0.1 s, 3 frames at
   30 fps) between them: music videos, trailers and replays have shots of 3-12 frames.
 * **Gradual transitions are change points.** A dissolve or a fade spreads the change over
   many frames with no spike, so the kernel detector (ruptures ``KernelCPD`` on the
   embeddings, see :mod:`vidscan.detect.kernel`) finds them and names them (``dissolve`` /
-  ``fade``); a cut candidate inside a gradual transition is part of it.
-* **Strong change points also count as cuts.** A cut in the middle of heavy motion (a whip
-  pan into the next shot) may not stand out locally; a kernel change point whose two sides
-  differ by at least ``kernel_cut`` is kept, placed on the largest difference near it.
+  ``fade``); a cut candidate inside a gradual transition is part of it. Gradual changes whose
+  two sides differ by less than ``gradual_score`` (0.45) are camera motion on real footage
+  (real-set F1 0.942 -> 0.952, no change from 0.45 to 0.6, none on the synthetic groups).
+* **Strong change points also count as cuts.** A cut in the middle of heavy motion may not
+  stand out locally; a kernel change point whose two sides differ by at least ``kernel_cut``
+  (0.6) is kept, placed on the largest difference near it (synthetic F1 0.962 -> 0.993 with
+  it, real unchanged).
+* **Ratio and floor.** ``ratio`` 2.5-3 and ``min_score`` 8-12 all gave real-set F1
+  0.936-0.942; 3 (PySceneDetect's adaptive default) and 8 are kept: the more conservative
+  ratio, the lower floor for dark footage.
 """
 
 from __future__ import annotations
