@@ -51,12 +51,17 @@ class ClassifyResult:
         """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json``."""
         fmt = self.timeline.write(path, fmt)
         target = Path(path)
-        stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-        csv_path = target.with_name(f"{stem}.totals.csv")
-        json_path = target.with_name(f"{stem}.totals.json")
+        csv_path, json_path = totals_paths(target)
         atomic_write_text(csv_path, self.totals.to_csv(index=False))
         atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
         return [target, csv_path, json_path]
+
+
+def totals_paths(path: str | Path) -> tuple[Path, Path]:
+    """Where :meth:`ClassifyResult.write` puts the totals beside ``path``: ``<stem>.totals.csv`` and ``.json``."""
+    target = Path(path)
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    return target.with_name(f"{stem}.totals.csv"), target.with_name(f"{stem}.totals.json")
 
 
 def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, examples: str | Path | None) -> LabelSet:

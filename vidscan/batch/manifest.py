@@ -10,10 +10,12 @@ may forget the last few ``done`` marks (those videos are redone), never corrupt 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,11 +87,28 @@ class VideoRow:
     x_realtime: float | None
 
 
+def refuse_links(*paths: Path) -> None:
+    """Refuse run files that are symlinks or not regular files (checked with ``lstat``), so a link
+    planted in the output folder cannot make SQLite create or write a file outside it."""
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot use it: {exc.strerror or exc}", path=str(path)) from None
+        if stat.S_ISLNK(st.st_mode):
+            raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError("is not a regular file; refusing to use it", path=str(path))
+
+
 class Manifest:
     """The manifest of one output folder. Only the driver process opens it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        refuse_links(self.path, *(self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
@@ -218,9 +237,15 @@ class BatchLock:
         except ImportError:  # pragma: no cover - not POSIX: no lock, documented
             return self
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a symlink planted in the output folder is refused, never followed out of it.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=str(self.path)) from None
             raise OutputError(f"cannot create the lock file: {exc.strerror or exc}", path=str(self.path)) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OutputError("is not a regular file; refusing to use it as the lock file", path=str(self.path))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

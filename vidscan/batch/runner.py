@@ -23,6 +23,7 @@ from typing import Callable
 
 from vidscan.batch.engine import Engine
 from vidscan.batch.inputs import InputVideo
+from vidscan.atomic import sweep_temp_files
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress
@@ -86,6 +87,7 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
         raise OutputError(f"cannot create the output folder: {exc.strerror or exc}", path=str(out)) from None
     t_start = time.monotonic()
     with BatchLock(out):
+        sweep_temp_files(out)  # temp files of a run that was killed while writing (it held this lock)
         root = videos_root(out)
         _sweep_scratch(root)
         manifest = Manifest(out / MANIFEST_NAME)

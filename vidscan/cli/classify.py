@@ -6,7 +6,7 @@ import click
 
 from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
-from vidscan.cli.exports import export_options, wants_embeddings, write_exports
+from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.detect import DEFAULT_DETECTOR, detector_options
 
 
@@ -43,7 +43,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
       vidscan classify match.mp4 --examples my_examples/              # weight-free, offline
       vidscan classify match.mp4 --labels ad,game --per-frame --merge
     """
-    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels
+    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels, totals_paths
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.video.base import check_readable_file
 
@@ -56,6 +56,8 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         sample_fps = float(opts["sample_fps"])
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
+    target = output or str(default_output(video, "labels", fmt))
+    outputs = declared_outputs([video], [target, *totals_paths(target)], exports)  # all checked before decoding (exit 5)
     chosen = embedder if embedder_explicit() else choose_embedder(label_set, explicit=False)
     emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
@@ -78,9 +80,9 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         keep_embeddings=wants_embeddings(exports),
         decode=decode,
     )
-    target = output or str(default_output(video, "labels", fmt))
-    written = result.write(target, fmt)
-    write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
+    with outputs:  # all of them or none
+        written = result.write(target, fmt)
+        write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
     if not quiet:
         from vidscan.cli.report import print_summary, print_totals
 

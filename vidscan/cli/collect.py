@@ -41,9 +41,14 @@ def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, d
 
     check_readable_file(video)  # fail on a bad path before loading any model
     sampling = sampling_from(sample_fps, every)
+    from vidscan.atomic import Outputs
+
+    outputs = Outputs([video])
+    outputs.folder(out_dir)  # checked before decoding (exit 5)
     emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
-    result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt, backend=decoder,
-                         progress=NullProgress() if quiet else ConsoleProgress())
+    with outputs:  # the stills and the manifest: all of them or none
+        result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt,
+                             backend=decoder, progress=NullProgress() if quiet else ConsoleProgress())
     if not quiet:
         click.echo(f"kept {len(result.kept)} of {result.samples} sampled frames ({result.settings['sampling']}, "
                    f"max similarity {max_similarity:g}) in {result.timings['total_s']:.1f}s; manifest: {result.manifest}")

@@ -69,6 +69,13 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
         load_image(image)
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
+    from vidscan.atomic import Outputs
+
+    outputs = Outputs([image, *_input_files(target)])  # every output checked before decoding (exit 5)
+    if output and output != "-":
+        outputs.file(output)
+    if thumbnails:
+        outputs.folder(thumbnails)
     emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
     result = run_search(
@@ -76,17 +83,25 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
         prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=make_cache(cache_dir, no_cache), backend=decoder,
         progress=NullProgress() if quiet else ConsoleProgress(), warn=warn,
     )
-    if thumbnails:
-        save_thumbnails(result, thumbnails, backend=decoder)
+    with outputs:  # all of them or none
+        if thumbnails:
+            save_thumbnails(result, thumbnails, backend=decoder)
+        if output and output != "-":
+            result.write(output, fmt)
     if output == "-":
         write_stdout(result.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(result.to_dict(), indent=2) + "\n")
-    elif output:
-        result.write(output, fmt)
     if not quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
         raise SomeVideosFailed(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
                                f"(first: {result.failed[0][0]}); the results cover the others")
+
+
+def _input_files(target: str) -> list[str]:
+    """The videos a search reads (a folder's too), so no output can overwrite one of them."""
+    from vidscan.search import find_videos
+
+    return [str(v) for v in find_videos(target)]
 
 
 def _split_args(args: tuple[str, ...], image: str | None) -> tuple[str | None, str]:
