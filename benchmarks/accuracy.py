@@ -187,7 +187,8 @@ def print_table(results: dict, items) -> None:
     table.add_column("frames/s", justify="right")
     for name, r in results.items():
         fam = [f"{r['families'][f]['f1']:.3f} ({r['families'][f]['precision']:.2f}/{r['families'][f]['recall']:.2f})" for f in families]
-        table.add_row(name, *[f"{r['groups'][g]['f1']:.3f}" for g in groups], *fam, f"{r['frames_per_second']:.0f}")
+        cells = [f"{r['groups'][g]['f1']:.3f}" if counts[g] else f"{r['groups'][g]['fp']} FP" for g in groups]
+        table.add_row(name, *cells, *fam, f"{r['frames_per_second']:.0f}")
     Console(width=160).print(table)
 
 
