@@ -23,7 +23,7 @@ from typing import Callable
 
 from vidscan.batch.engine import Engine
 from vidscan.batch.inputs import InputVideo
-from vidscan.atomic import sweep_temp_files
+from vidscan.atomic import fsync_dir, sweep_temp_files
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress
@@ -237,7 +237,7 @@ def _put_in_place(staging: Path | None, final: Path) -> None:
         old = final.with_name(f"{OLD_PREFIX}{final.name}-{os.getpid()}-{time.monotonic_ns()}")
         os.rename(final, old)  # renames a symlink itself, never what it points to
     os.rename(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     if old is not None:
         _remove(old)
 
@@ -256,19 +256,6 @@ def _sweep_scratch(root: Path) -> None:
     for entry in root.iterdir():
         if entry.name.startswith((STAGING_PREFIX, OLD_PREFIX)):
             _remove(entry)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _count(rows: dict[str, VideoRow | None], report: BatchReport) -> None:
