@@ -157,8 +157,13 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     return index, ordered, vectors, luma, thumbs
 
 
-#: A piece's decoding stops once this many consecutive frames look like its closing keyframe.
+#: A piece's decoding stops once this many consecutive frames look like its closing keyframe...
 ARRIVED_FRAMES = 3
+#: ...and at most this many frames are left before it. Further out, a shot that looks like the
+#: closing keyframe may still cut away and back (A -> B -> A) before it: on real clips with
+#: 10 s GOPs an unbounded early stop lost a fifth of the cuts (real-set cut F1 0.862, full
+#: decode 0.975).
+EARLY_STOP_REACH = 25
 
 
 class FrameEmbedder:
@@ -224,7 +229,7 @@ def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k:
             if alike:  # the same colours are not enough: same-palette shots differ in their pixels
                 alike = frame_differences(thumbnail(frame)[None], signal.key_thumbs[closing])[0] < PIXEL_THRESHOLD / 2
             arrived = arrived + 1 if alike else 0
-            if arrived >= ARRIVED_FRAMES:
+            if arrived >= ARRIVED_FRAMES and stop - i <= EARLY_STOP_REACH:
                 break
     if closing is not None and last + 1 < stop:
         _fill(signal, last, stop)

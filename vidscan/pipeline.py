@@ -387,9 +387,10 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
     check_decode(decode, backend)
     note = None
     if decode == "coarse":
-        from vidscan.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, PIXEL_THRESHOLD, CoarseUnavailable, embed_coarse_to_fine
+        from vidscan.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, CoarseUnavailable,
+                                    embed_coarse_to_fine)
 
-        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}"  # what the surrogate frames depend on
+        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
         hit = cache.load(key) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
