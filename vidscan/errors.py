@@ -6,6 +6,9 @@ The CLI catches :class:`VidscanError`, prints its one-line message and exits wit
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 EXIT_OK = 0
 #: A batch finished but some of its files failed (their reasons are in the manifest).
 EXIT_PARTIAL = 1
@@ -21,6 +24,8 @@ EXIT_OUTPUT = 5
 EXIT_INTERNAL = 70
 #: Interrupted by the user (Ctrl-C).
 EXIT_INTERRUPTED = 130
+#: Stopped by SIGTERM (128 + 15, as a shell reports it); temp files are removed as for Ctrl-C.
+EXIT_TERMINATED = 143
 
 
 class VidscanError(Exception):
@@ -55,3 +60,29 @@ class OutputError(VidscanError):
     """An output file could not be written."""
 
     exit_code = EXIT_OUTPUT
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the CLI's SIGTERM handler: unwinds like Ctrl-C (temp files
+    and staged outputs are removed on the way out), exit code :data:`EXIT_TERMINATED`."""
+
+
+#: Bidirectional-text controls: they reorder what a terminal shows (a name can fake its end).
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters (newline, carriage return, escape, ... and line
+    separators and bidi controls) written as escapes (``\\n``, ``\\x1b``, ``\\u2028``), so a
+    message stays one line and a file name cannot forge another line or recolour the terminal."""
+    out = []
+    for ch in str(text):
+        if ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif "\udc80" <= ch <= "\udcff":  # a non-UTF-8 byte of a file name (surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xdc00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") or _BIDI.match(ch):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -7,13 +7,16 @@ Heavy libraries (torch, open_clip) are imported inside commands, so ``--help`` i
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import traceback
 
 import click
 
 from vidscan._version import __version__
-from vidscan.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, VidscanError
+from vidscan.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Terminated, VidscanError, escape_controls
 
 _DEBUG = False
 
@@ -58,8 +61,29 @@ _register()
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"vidscan: error: {message}", err=True)
+    """The one place errors are printed: one line, control characters escaped (a file name
+    with a newline cannot print a second, forged ``vidscan: error:`` line)."""
+    click.echo(f"vidscan: error: {escape_controls(message)}", err=True)
     return code
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM stops at once, without cleanup
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """SIGTERM raises :class:`Terminated` in the main thread for the length of the command, so
+    it unwinds like Ctrl-C: temp files and staged outputs are removed, exit code 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     global _DEBUG
     _DEBUG = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="vidscan", standalone_mode=False)
+        with _sigterm_unwinds():
+            cli.main(args=argv, prog_name="vidscan", standalone_mode=False)
         return 0
+    except Terminated:
+        return _fail("terminated (SIGTERM)", EXIT_TERMINATED)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
