@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text
+from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.detect import create_detector
 from vidscan.detect.base import Boundary
@@ -47,16 +47,21 @@ class ClassifyResult:
             "labels": self.totals.to_dict(orient="records"),
         }
 
-    def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
-        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json``."""
-        fmt = self.timeline.write(path, fmt)
+    @staticmethod
+    def output_paths(path: str | Path) -> list[Path]:
+        """What :meth:`write` writes for ``path``: it, ``<stem>.totals.csv`` and ``<stem>.totals.json``."""
         target = Path(path)
         stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-        csv_path = target.with_name(f"{stem}.totals.csv")
-        json_path = target.with_name(f"{stem}.totals.json")
-        atomic_write_text(csv_path, self.totals.to_csv(index=False))
-        atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
-        return [target, csv_path, json_path]
+        return [target, target.with_name(f"{stem}.totals.csv"), target.with_name(f"{stem}.totals.json")]
+
+    def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
+        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json`` (all three or none)."""
+        paths = self.output_paths(path)
+        with output_group(paths):
+            self.timeline.write(path, fmt)
+            atomic_write_text(paths[1], self.totals.to_csv(index=False))
+            atomic_write_text(paths[2], json.dumps(self.totals_dict(), indent=2) + "\n")
+        return paths
 
 
 def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, examples: str | Path | None) -> LabelSet:

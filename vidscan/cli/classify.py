@@ -6,7 +6,7 @@ import click
 
 from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
-from vidscan.cli.exports import export_options, wants_embeddings, write_exports
+from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 
 
 @click.command()
@@ -55,6 +55,8 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         sample_fps = float(opts["sample_fps"])
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
+    target = output or str(default_output(video, "labels", fmt))
+    outputs = declared_outputs([video, config], _labelled_outputs(target), exports)  # all checked before decoding (exit 5)
     chosen = embedder if embedder_explicit() else choose_embedder(label_set, explicit=False)
     emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
@@ -77,15 +79,21 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         keep_embeddings=wants_embeddings(exports),
         decode=decode,
     )
-    target = output or str(default_output(video, "labels", fmt))
-    written = result.write(target, fmt)
-    write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
+    with outputs:  # all of them or none
+        written = result.write(target, fmt)
+        write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
     if not quiet:
         from vidscan.cli.report import print_summary, print_totals
 
         print_summary(result.timeline, str(written[0]))
         print_totals(result.totals, result.timeline.duration_s)
         click.echo(f"totals: {written[1]} and {written[2]}")
+
+
+def _labelled_outputs(target: str) -> list:
+    from vidscan.classify import ClassifyResult
+
+    return ClassifyResult.output_paths(target)
 
 
 def embedder_explicit() -> bool:

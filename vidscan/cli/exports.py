@@ -2,23 +2,24 @@
 stills, embeddings and the HTML report. A thin layer over :mod:`vidscan.export` and
 :mod:`vidscan.report`.
 
-Paths are checked while the command line is parsed, so a bad one stops the run before
-any decoding (exit 5), and the files are written atomically at the end.
+Paths are declared to the command's :class:`vidscan.atomic.Outputs` (:func:`declare_exports`),
+so a bad one stops the run before any decoding (exit 5), and the files are staged and put in
+place together with the command's other outputs at the end (all of them or none).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from vidscan.errors import OutputError, UsageError
+from vidscan.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from vidscan.atomic import Outputs
     from vidscan.timeline import Timeline
 
 #: (option, is a folder, help), in the order --help lists them.
@@ -35,7 +36,7 @@ _OPTIONS = [
 def export_options(fn: Callable) -> Callable:
     """--chapters/--edl/--scenes-csv/--save-frames/--embeddings/--report."""
     for flag, folder, text in reversed(_OPTIONS):
-        fn = click.option(flag, metavar="DIR" if folder else "FILE", callback=_check_folder if folder else _check_file, help=text)(fn)
+        fn = click.option(flag, metavar="DIR" if folder else "FILE", callback=_needs_path, help=text)(fn)
     return fn
 
 
@@ -68,8 +69,14 @@ def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFram
     if report:
         done.append(("report", write_report(timeline, report, video=video_path, totals=totals)))
     if not quiet:
-        for what, path in done:
-            click.echo(f"{what}: {path}", err=True)
+        from vidscan.atomic import active_outputs
+
+        def say() -> None:
+            for what, path in done:
+                click.echo(f"{what}: {path}", err=True)
+
+        outputs = active_outputs()
+        outputs.after_commit(say) if outputs is not None else say()  # only once they are in place
     return [path for _, path in done]
 
 
@@ -78,36 +85,35 @@ def wants_embeddings(options: dict[str, Any]) -> bool:
     return bool(options.get("embeddings"))
 
 
-def _check_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value in ("", "-"):
-        raise UsageError(f"{param.opts[0]} needs a file path")
-    path = Path(value)
-    if path.is_dir():
-        raise OutputError("is a directory, not a file", path=value)
-    _check_parent(path, value)
+def declared_outputs(inputs: list[str | None], files: str | list[str | Path] | None, options: dict[str, Any]) -> "Outputs":
+    """A command's :class:`~vidscan.atomic.Outputs`: its own output ``files`` and the exports in
+    ``options``, all checked now (before any decoding); refuses any that is one of ``inputs``."""
+    from vidscan.atomic import Outputs
+
+    outputs = Outputs(inputs)
+    for path in ([files] if isinstance(files, (str, Path)) else files or []):
+        outputs.file(path)
+    declare_exports(outputs, options)
+    return outputs
+
+
+def declare_exports(outputs: "Outputs", options: dict[str, Any]) -> None:
+    """Declare (and so check, before any decoding) every export file and folder that was asked for."""
+    from vidscan.export import embeddings_index_path
+
+    for flag, folder, _ in _OPTIONS:
+        value = options.get(flag.lstrip("-").replace("-", "_"))
+        if not value:
+            continue
+        if folder:
+            outputs.folder(value)
+        else:
+            outputs.file(value)
+            if flag == "--embeddings":
+                outputs.file(embeddings_index_path(value))
+
+
+def _needs_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and value in ("", "-"):
+        raise UsageError(f"{param.opts[0]} needs a {'folder' if param.metavar == 'DIR' else 'file'} path")
     return value
-
-
-def _check_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value in ("", "-"):
-        raise UsageError(f"{param.opts[0]} needs a folder path")
-    path = Path(value)
-    if path.exists() and not path.is_dir():
-        raise OutputError("exists and is not a directory", path=value)
-    _check_parent(path / "index.csv", value)
-    return value
-
-
-def _check_parent(path: Path, shown: str) -> None:
-    """The nearest existing folder above ``path`` must be a writable directory."""
-    folder = path.parent if str(path.parent) else Path(".")
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise OutputError(f"cannot write here: {folder} is not a directory", path=shown)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write here: permission denied on {folder}", path=shown)

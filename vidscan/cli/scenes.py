@@ -18,7 +18,7 @@ from vidscan.cli.common import (
     sampling_from,
     write_stdout,
 )
-from vidscan.cli.exports import export_options, wants_embeddings, write_exports
+from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 
 
 def detector_options(detector: str, penalty: float, min_scene_len: float) -> dict:
@@ -75,6 +75,8 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
     check_readable_file(video)  # fail on a bad path before loading any model
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
+    target = None if output == "-" else output or str(default_output(video, "scenes", fmt))
+    outputs = declared_outputs([video], target, exports)  # every output checked before decoding (exit 5)
     emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
     progress = NullProgress() if quiet else ConsoleProgress()
     timeline = detect_scenes(
@@ -90,13 +92,14 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         level=level.rstrip("s"),
         keep_embeddings=wants_embeddings(exports),
     )
-    write_exports(timeline, video, quiet=quiet, **exports)
-    if output == "-":
+    with outputs:  # all of them or none
+        write_exports(timeline, video, quiet=quiet, **exports)
+        if target is not None:
+            timeline.write(target, fmt)
+    if target is None:
         text = timeline.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(timeline.to_dict(), indent=2) + "\n"
         write_stdout(text)
         return
-    target = output or str(default_output(video, "scenes", fmt))
-    timeline.write(target, fmt)
     if not quiet:
         from vidscan.cli.report import print_summary
 

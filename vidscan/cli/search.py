@@ -59,16 +59,22 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
       vidscan search "a man in a suit at a desk" archive/ --top 20 -o hits.csv
       vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
     """
+    from vidscan.atomic import Outputs
     from vidscan.images import load_image
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.search import DEFAULT_PROMPTS, find_videos, save_thumbnails, search as run_search
 
     query, target = _split_args(args, image)
-    find_videos(target)  # fail on a bad path before loading any model
+    videos = find_videos(target)  # fail on a bad path before loading any model
     if image is not None:
         load_image(image)
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
+    outputs = Outputs([*videos, image])  # every output checked before decoding (exit 5)
+    if output and output != "-":
+        outputs.file(output)
+    if thumbnails:
+        outputs.folder(thumbnails)
     emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
     result = run_search(
@@ -76,12 +82,13 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
         prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=make_cache(cache_dir, no_cache), backend=decoder,
         progress=NullProgress() if quiet else ConsoleProgress(), warn=warn,
     )
-    if thumbnails:
-        save_thumbnails(result, thumbnails, backend=decoder)
+    with outputs:  # all of them or none
+        if thumbnails:
+            save_thumbnails(result, thumbnails, backend=decoder)
+        if output and output != "-":
+            result.write(output, fmt)
     if output == "-":
         write_stdout(result.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(result.to_dict(), indent=2) + "\n")
-    elif output:
-        result.write(output, fmt)
     if not quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
