@@ -64,7 +64,7 @@ def write_summary(out_dir: Path, inputs: list[InputVideo], rows: dict[str, Video
     """Write ``summary.csv`` and (with pyarrow) ``summary.parquet``; returns the paths written."""
     frame = summary_frame(inputs, rows, settings)
     written = [out_dir / SUMMARY_CSV]
-    atomic_write_text(written[0], frame.to_csv(index=False))
+    atomic_write_text(written[0], frame.to_csv(index=False), follow_symlinks=False)
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -73,7 +73,7 @@ def write_summary(out_dir: Path, inputs: list[InputVideo], rows: dict[str, Video
         return written
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-    atomic_write_bytes(out_dir / SUMMARY_PARQUET, buffer.getvalue())
+    atomic_write_bytes(out_dir / SUMMARY_PARQUET, buffer.getvalue(), follow_symlinks=False)
     written.append(out_dir / SUMMARY_PARQUET)
     return written
 
