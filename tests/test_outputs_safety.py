@@ -142,6 +142,23 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(clips, tmp_path, capsys, com
     assert not temp_files(tmp_path)
 
 
+@pytest.mark.parametrize("command", ["scenes", "classify"])
+def test_a_symlink_to_a_pipe_is_written_through(clips, tmp_path, command):
+    """Like ``-o /dev/stdout`` (a link to /proc/self/fd/1, a pipe here), with a link of our own."""
+    if not Path("/proc/self/fd/1").exists():
+        pytest.skip("needs /proc")
+    link = tmp_path / "stdout.txt"
+    link.symlink_to("/proc/self/fd/1")
+    args = (scenes(clips["mp4"], "-o", str(link), "--format", "csv") if command == "scenes"
+            else classify(clips["mkv"], clips["examples"], "-o", str(tmp_path / "l.csv"), "--chapters", str(link)))
+    done = subprocess.run([sys.executable, "-m", "vidscan.cli.main", *args], cwd=tmp_path, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert done.stdout.startswith("index,start_frame" if command == "scenes" else ";FFMETADATA1")
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
+    assert not temp_files(tmp_path)
+
+
 def test_only_regular_files_are_replaced(clips, tmp_path, capsys):
     folder = tmp_path / "a_folder"
     folder.mkdir()

@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -74,10 +75,18 @@ def check_target(path: _StrPath, *, inputs: Iterable[_StrPath] = (), folder: boo
     if st is not None and stat.S_ISLNK(st.st_mode):
         if not follow_symlinks:
             raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=shown)
+        try:
+            followed = os.stat(given)  # follows /dev/stdout -> /proc/self/fd/1 -> a pipe, which realpath cannot name
+        except FileNotFoundError:
+            followed = None
+        except OSError as exc:  # ELOOP
+            raise OutputError(f"cannot write here: {exc.strerror or exc}", path=shown) from None
+        if followed is not None and (stat.S_ISCHR(followed.st_mode) or stat.S_ISFIFO(followed.st_mode)):
+            if not os.access(given, os.W_OK):
+                raise OutputError(f"cannot write: permission denied on this {_describe(followed.st_mode)}", path=shown)
+            return Target(given, real, "stream")  # opened through the link
         real = Path(os.path.realpath(given))
         st = _lstat(real, shown)
-        if st is not None and stat.S_ISLNK(st.st_mode):  # a symlink loop
-            raise OutputError("is a symlink that leads nowhere (a loop)", path=shown)
     if st is None:
         _check_creatable(real, shown)
         return Target(given, real, "folder" if folder else "new")
@@ -248,14 +257,15 @@ class Outputs:
                 if item.spool is not None:
                     item.spool.seek(0)
                     _write_through(item.target, lambda handle, s=item.spool: shutil.copyfileobj(s, handle), "wb", None)
-            folders = set()
-            for item in staged:
-                if item.tmp is not None:
-                    os.replace(item.tmp, item.target.real)
-                    item.tmp = None
-                    folders.add(item.target.real.parent)
-            for folder in folders:
-                _fsync_dir(folder)
+            with _signals_held():  # Ctrl-C or SIGTERM now would leave some renamed and some not: they wait
+                folders = set()
+                for item in staged:
+                    if item.tmp is not None:
+                        os.replace(item.tmp, item.target.real)
+                        item.tmp = None
+                        folders.add(item.target.real.parent)
+                for folder in folders:
+                    _fsync_dir(folder)
         except BaseException as exc:
             self._staged = staged
             self.rollback()
@@ -378,6 +388,21 @@ def atomic_open(path: _StrPath, mode: str = "w", encoding: str | None = "utf-8",
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write: {exc.strerror or exc}", path=shown) from exc
         raise
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (delivered on exit) while outputs are renamed into place."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _wrap(fd: int, mode: str, encoding: str | None) -> IO:
