@@ -46,6 +46,25 @@ def build_corpus(folder: Path, videos_per_group: int, size: tuple[int, int], gop
     return items
 
 
+def real_items(folder: Path) -> list[tuple[str, Path, GroundTruth]]:
+    """The real-footage development set built by benchmarks/realset/build.py: every
+    ``NAME.mp4`` with its ``NAME.truth.json``, grouped by the set's manifest.json (group
+    ``real`` when a clip is not listed)."""
+    manifest = folder / "manifest.json"
+    groups: dict[str, str] = {}
+    if manifest.exists():
+        raw = json.loads(manifest.read_text())
+        for clip in raw.get("clips", raw) if isinstance(raw, dict) else raw:
+            groups[clip["name"]] = clip["group"]
+    items = []
+    for truth_file in sorted(folder.glob("*.truth.json")):
+        name = truth_file.name[: -len(".truth.json")]
+        video = folder / f"{name}.mp4"
+        if video.exists():
+            items.append((groups.get(name, "real"), video, GroundTruth.load(truth_file)))
+    return items
+
+
 def vidscan_detector(**options) -> Detector:
     import vidscan
 
@@ -72,6 +91,7 @@ def available_detectors() -> dict[str, Callable[[], Detector]]:
     """Name -> factory; extend here to compare more detectors."""
     return {
         "vidscan": lambda: vidscan_detector(),
+        "vidscan-kernel": lambda: vidscan_detector(detector="kernel"),
         "vidscan-coarse": lambda: vidscan_detector(decode="coarse"),
         "vidscan-combined": lambda: vidscan_detector(detector="combined"),
         "transnetv2": lambda: vidscan_detector(detector="transnetv2"),
@@ -93,8 +113,11 @@ def evaluate(items, detectors: dict[str, Detector]) -> dict:
             score = match_boundaries(found, [(b.start, b.end) for b in truth.boundaries], tolerance=2)
             per_group[group] = per_group.get(group, Score()) + score
         total = sum(per_group.values(), Score())
+        families = {family: sum((s for g, s in per_group.items() if _family(g) == family), Score())
+                    for family in dict.fromkeys(_family(g) for g in per_group)}
         results[name] = {
             "groups": {g: _score_dict(s) for g, s in per_group.items()},
+            "families": {f: _score_dict(s) for f, s in families.items()},
             "all": _score_dict(total),
             "seconds": round(seconds, 3),
             "frames_per_second": round(frames / seconds, 1) if seconds else None,
@@ -139,6 +162,11 @@ def scene_level(videos) -> dict:
     return out
 
 
+def _family(group: str) -> str:
+    """``real`` for the real-footage groups, ``synthetic`` for the generated corpus."""
+    return "real" if group.startswith("real") else "synthetic"
+
+
 def _score_dict(s: Score) -> dict:
     return {"tp": s.tp, "fp": s.fp, "fn": s.fn, "precision": round(s.precision, 4), "recall": round(s.recall, 4), "f1": round(s.f1, 4)}
 
@@ -153,11 +181,14 @@ def print_table(results: dict, items) -> None:
     table.add_column("detector")
     for g in groups:
         table.add_column(f"{g} ({counts[g]})", justify="right")
-    for col in ("all F1", "P", "R", "frames/s"):
-        table.add_column(col, justify="right")
+    families = list(dict.fromkeys(_family(g) for g in groups))
+    for f in families:
+        table.add_column(f"{f} F1 (P/R)", justify="right")
+    table.add_column("frames/s", justify="right")
     for name, r in results.items():
-        table.add_row(name, *[f"{r['groups'][g]['f1']:.3f}" for g in groups], f"{r['all']['f1']:.3f}",
-                      f"{r['all']['precision']:.3f}", f"{r['all']['recall']:.3f}", f"{r['frames_per_second']:.0f}")
+        fam = [f"{r['families'][f]['f1']:.3f} ({r['families'][f]['precision']:.2f}/{r['families'][f]['recall']:.2f})" for f in families]
+        cells = [f"{r['groups'][g]['f1']:.3f}" if counts[g] else f"{r['groups'][g]['fp']} FP" for g in groups]
+        table.add_row(name, *cells, *fam, f"{r['frames_per_second']:.0f}")
     Console(width=160).print(table)
 
 
@@ -168,13 +199,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="320x180", help="frame size of the corpus, WxH")
     parser.add_argument("--detectors", default="vidscan,vidscan-combined,transnetv2,pyscenedetect-adaptive,pyscenedetect-content")
     parser.add_argument("--scenes", action="store_true", help="also score the scene level on the broadcast group")
+    parser.add_argument("--real", default=None, metavar="DIR",
+                        help="also score the real-footage set in DIR (python benchmarks/realset/build.py --out DIR builds it)")
+    parser.add_argument("--only-real", action="store_true", help="score the real-footage set only (needs --real)")
     parser.add_argument("--gop", type=int, default=None,
                         help="encode the corpus with this fixed keyframe interval (e.g. 25: broadcast-style, for vidscan-coarse)")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.split("x"))
     out = Path(args.out)
     folder = out / (f"corpus-{args.size}" + (f"-gop{args.gop}" if args.gop else ""))
-    items = build_corpus(folder, args.videos_per_group, size, gop=args.gop)  # type: ignore[arg-type]
+    items = [] if args.only_real else build_corpus(folder, args.videos_per_group, size, gop=args.gop)  # type: ignore[arg-type]
+    if args.real:
+        items = real_items(Path(args.real)) + items
     factories = available_detectors()
     chosen = {name: factories[name]() for name in args.detectors.split(",")}
     results = evaluate(items, chosen)
@@ -185,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         payload["scenes"] = scene_level([(v, t) for g, v, t in items if g == "broadcast"])
         print("scene level on the broadcast group:", json.dumps(payload["scenes"]))
     result_file = out / ("accuracy.json" if not args.gop else f"accuracy-gop{args.gop}.json")
+    out.mkdir(parents=True, exist_ok=True)
     result_file.write_text(json.dumps(payload, indent=2))
     print(f"wrote {result_file}")
     return 0

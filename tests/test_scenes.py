@@ -63,7 +63,7 @@ def test_csv_and_json_read_back(timeline, tmp_path):
     assert (df["duration_s"].sum()) == pytest.approx(timeline.duration_s)
     raw = json.loads((tmp_path / "t.json").read_text())
     jsonschema.validate(raw, schema())
-    assert raw["settings"]["detector"]["detector"] == "kernel" and raw["vidscan_version"] == vidscan.__version__
+    assert raw["settings"]["detector"]["detector"] == "adaptive" and raw["vidscan_version"] == vidscan.__version__
     back = Timeline.from_json(tmp_path / "t.json")
     assert [(s.start_frame, s.end_frame, s.transition) for s in back.segments] == [
         (s.start_frame, s.end_frame, s.transition) for s in timeline.segments
@@ -126,7 +126,7 @@ def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_v
     emb = vidscan.create_embedder("features")
     full = vidscan.detect_scenes(path, keep_embeddings=True).embedded
     video, stats = embed_coarse_to_fine(path, emb, workers=workers)
-    index, _, key_emb, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0, FrameEmbedder(emb, threading.Lock()), workers=2)
+    index, _, key_emb, _, _ = keyframe_pass(str(path), emb.frame_size(192, 108), 0, FrameEmbedder(emb, threading.Lock()), workers=2)
     assert key_emb.shape == (len(index.key_pts), emb.dim)
     assert bool(index.open_keys) == (kind == "open")
     mask = stats.decoded

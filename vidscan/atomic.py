@@ -265,7 +265,7 @@ class Outputs:
                         item.tmp = None
                         folders.add(item.target.real.parent)
                 for folder in folders:
-                    _fsync_dir(folder)
+                    fsync_dir(folder)
         except BaseException as exc:
             self._staged = staged
             self.rollback()
@@ -380,7 +380,7 @@ def atomic_open(path: _StrPath, mode: str = "w", encoding: str | None = "utf-8",
             outputs._created += created
             return
         os.replace(tmp, target.real)
-        _fsync_dir(target.real.parent)
+        fsync_dir(target.real.parent)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -491,7 +491,8 @@ def _keep_existing_permissions(target: Path, tmp: Path) -> None:
     os.chmod(tmp, mode)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder, so a rename in it survives a crash (best effort: some file systems refuse)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -536,7 +537,7 @@ def staged_path(path: _StrPath, *, inputs: Iterable[_StrPath] = ()) -> Iterator[
                 staged = True
             else:
                 os.replace(tmp, target.real)
-                _fsync_dir(target.real.parent)
+                fsync_dir(target.real.parent)
     except BaseException as exc:
         _remove_created(created)
         if isinstance(exc, OSError):

@@ -20,8 +20,8 @@ import numpy as np
 
 from vidscan.atomic import atomic_write_bytes
 
-FORMAT_VERSION = 1
-_ARRAYS = ("indices", "times", "embeddings", "luma")
+FORMAT_VERSION = 2
+_ARRAYS = ("indices", "times", "embeddings", "luma", "diffs")
 
 
 def default_cache_dir() -> Path:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
-from vidscan.detect import create_detector
+from vidscan.detect import DEFAULT_DETECTOR, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
@@ -47,21 +47,22 @@ class ClassifyResult:
             "labels": self.totals.to_dict(orient="records"),
         }
 
-    @staticmethod
-    def output_paths(path: str | Path) -> list[Path]:
-        """What :meth:`write` writes for ``path``: it, ``<stem>.totals.csv`` and ``<stem>.totals.json``."""
-        target = Path(path)
-        stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-        return [target, target.with_name(f"{stem}.totals.csv"), target.with_name(f"{stem}.totals.json")]
-
     def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
         """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json`` (all three or none)."""
-        paths = self.output_paths(path)
-        with output_group(paths):
+        target = Path(path)
+        csv_path, json_path = totals_paths(target)
+        with output_group([target, csv_path, json_path]):
             self.timeline.write(path, fmt)
-            atomic_write_text(paths[1], self.totals.to_csv(index=False))
-            atomic_write_text(paths[2], json.dumps(self.totals_dict(), indent=2) + "\n")
-        return paths
+            atomic_write_text(csv_path, self.totals.to_csv(index=False))
+            atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
+        return [target, csv_path, json_path]
+
+
+def totals_paths(path: str | Path) -> tuple[Path, Path]:
+    """Where :meth:`ClassifyResult.write` puts the totals beside ``path``: ``<stem>.totals.csv`` and ``.json``."""
+    target = Path(path)
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    return target.with_name(f"{stem}.totals.csv"), target.with_name(f"{stem}.totals.json")
 
 
 def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, examples: str | Path | None) -> LabelSet:
@@ -187,7 +188,7 @@ def classify(
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
-    detector = create_detector("kernel", **(detector_options or {}))
+    detector = create_detector(DEFAULT_DETECTOR, **(detector_options or {}))
 
     if per_frame:
         penalty = smooth * labelled.samples_per_second

@@ -38,6 +38,7 @@ import av
 import av.error
 import numpy as np
 
+from vidscan.detect.difference import THUMBNAIL_SIZE, DifferenceTracker, frame_differences, thumbnail
 from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
@@ -50,6 +51,10 @@ from vidscan.video.pyav_backend import PyAVSource, _open_container
 #: --corpus): F1 stayed equal to a full decode (0.970) for thresholds 0.15-0.35 while the
 #: share of frames decoded fell 0.56 -> 0.35; at 0.5 F1 fell to 0.962.
 DEFAULT_THRESHOLD = 0.3
+#: Keyframe-to-keyframe thumbnail difference (vidscan.detect.difference) above which a
+#: stretch is decoded in full too: cuts between shots of one palette (see the measurements
+#: in the README's speed section).
+PIXEL_THRESHOLD = 20.0
 
 
 class CoarseUnavailable(Exception):
@@ -74,10 +79,10 @@ class CoarseStats:
 
 
 def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmbedder", workers: int = 1,
-                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray, np.ndarray]:
+                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray, np.ndarray, np.ndarray]:
     """Index every packet, decode and embed the keyframes; returns (index, keyframe pts,
-    their embeddings, their mean brightness). Only embeddings are kept, not pictures, so
-    memory stays small on long videos.
+    their embeddings, their mean brightness, their thumbnails). Only embeddings and 32x18
+    thumbnails are kept, not pictures, so memory stays small on long videos.
 
     One thread demuxes; ``workers`` decoders each decode one keyframe at a time from a
     clean state (drained and flushed after every picture). Fed only keyframes, a decoder
@@ -104,7 +109,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
                 ctx.flush_buffers()
                 for frame in frames[:1]:
                     rgb = to_rgb(frame, size, turns)
-                    decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)))
+                    decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)), thumbnail(rgb))
         except BaseException as exc:  # reported by the demuxing thread
             failures.append(exc)
             while jobs.get() is not None:  # keep the demuxer from blocking
@@ -148,7 +153,8 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     ordered = index.key_pts.tolist()  # decoded and displayed
     vectors = np.stack([decoded[p][0] for p in ordered]).astype(np.float32) if ordered else np.zeros((0, 0), np.float32)
     luma = np.array([decoded[p][1] for p in ordered], np.float32)
-    return index, ordered, vectors, luma
+    thumbs = np.stack([decoded[p][2] for p in ordered]) if ordered else np.zeros((0, THUMBNAIL_SIZE[1], THUMBNAIL_SIZE[0], 3), np.uint8)
+    return index, ordered, vectors, luma, thumbs
 
 
 #: A piece's decoding stops once this many consecutive frames look like its closing keyframe.
@@ -174,8 +180,10 @@ class _Signal:
 
     embeddings: np.ndarray
     luma: np.ndarray
+    diffs: np.ndarray
     key_idx: np.ndarray
     key_emb: np.ndarray
+    key_thumbs: np.ndarray
     decoded: np.ndarray
 
 
@@ -197,21 +205,37 @@ def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k:
     if closing is not None:
         change = float(np.linalg.norm(key_emb[k] - key_emb[closing])) if k >= 0 else 1.0
         near = max(0.05, 0.2 * change)
-    skip = int(index.pts[first]) if k >= 0 else None
     embedded, arrived, last = 0, 0, first
-    for i, frame in decoder.frames(int(index.pts[first]), end_pts, skip_pts=skip):
+    difference = DifferenceTracker()
+    picture: np.ndarray | None = None
+    for i, frame in decoder.frames(int(index.pts[first]), end_pts):
+        if k >= 0 and i == first:
+            difference(frame[None])  # the opening keyframe (embedded by the keyframe pass): the first "before"
+            continue
         vec = embed(frame)
         signal.embeddings[i] = vec
         signal.luma[i] = frame.mean(dtype=np.float32)
+        signal.diffs[i] = difference(frame[None])[0]
         signal.decoded[i] = True
         embedded += 1
-        last = i
+        last, picture = i, frame
         if closing is not None:
-            arrived = arrived + 1 if float(np.linalg.norm(vec - key_emb[closing])) < near else 0
+            alike = float(np.linalg.norm(vec - key_emb[closing])) < near
+            if alike:  # the same colours are not enough: same-palette shots differ in their pixels
+                alike = frame_differences(thumbnail(frame)[None], signal.key_thumbs[closing])[0] < PIXEL_THRESHOLD / 2
+            arrived = arrived + 1 if alike else 0
             if arrived >= ARRIVED_FRAMES:
                 break
     if closing is not None and last + 1 < stop:
         _fill(signal, last, stop)
+    elif closing is not None and picture is not None and last + 1 == stop:
+        # Decoded to the end of the GOP: the closing keyframe's difference (a cut right on a
+        # keyframe, where most encoders put one) needs its picture once more.
+        key_pts = int(index.pts[stop])
+        for j, frame in decoder.frames(key_pts, key_pts + 1):
+            if j == stop:
+                signal.diffs[stop] = frame_differences(frame[None], picture)[0]
+                break
     return embedded
 
 
@@ -222,6 +246,7 @@ def _fill(signal: _Signal, last: int, stop: int) -> None:
     fill = (1 - w) * signal.embeddings[last] + w * signal.embeddings[stop]
     signal.embeddings[gap] = fill / np.maximum(np.linalg.norm(fill, axis=1, keepdims=True), 1e-8)
     signal.luma[gap] = (1 - w[:, 0]) * signal.luma[last] + w[:, 0] * signal.luma[stop]
+    signal.diffs[gap] = 0.0  # converging on the closing keyframe: no cut in the gap
 
 
 def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np.ndarray, n: int,
@@ -244,10 +269,14 @@ def interpolate_keyframes(key_idx: np.ndarray, key_emb: np.ndarray, key_luma: np
     return emb, luma
 
 
-def candidate_pairs(key_embeddings: np.ndarray, threshold: float, drift_ratio: float = 0.0) -> np.ndarray:
+def candidate_pairs(key_embeddings: np.ndarray, threshold: float, drift_ratio: float = 0.0,
+                    key_thumbs: np.ndarray | None = None, pixel_threshold: float = 0.0) -> np.ndarray:
     """Which keyframe pairs (k, k+1) may hold a boundary.
 
-    A pair qualifies when its keyframes differ by more than ``threshold``. With
+    A pair qualifies when its keyframes differ by more than ``threshold``, or when their
+    thumbnails differ by more than ``pixel_threshold`` (see
+    :func:`vidscan.detect.difference.frame_differences`; a cut between two shots with the
+    same palette changes pixels, not colours). With
     ``drift_ratio`` > 0, a pair that differs by less than twice the threshold must also stand
     out from its neighbours (differ ``drift_ratio`` times more than the pairs before and after):
     a camera move changes every pair a little, a boundary changes one pair a lot. Pairs over
@@ -255,6 +284,8 @@ def candidate_pairs(key_embeddings: np.ndarray, threshold: float, drift_ratio: f
     """
     d = np.linalg.norm(np.diff(key_embeddings, axis=0), axis=1)
     big = d > threshold
+    if key_thumbs is not None and pixel_threshold > 0 and len(key_thumbs) == len(key_embeddings):
+        big |= frame_differences(key_thumbs)[1:] > pixel_threshold
     if drift_ratio <= 0 or len(d) < 3:
         return big
     before = np.concatenate([[0.0], d[:-1]])
@@ -268,12 +299,13 @@ def candidate_pairs(key_embeddings: np.ndarray, threshold: float, drift_ratio: f
     return (d > 2 * threshold) | (big & (peak | two))
 
 
-def candidate_stretches(key_embeddings: np.ndarray, threshold: float, drift_ratio: float = 0.0) -> list[tuple[int, int]]:
+def candidate_stretches(key_embeddings: np.ndarray, threshold: float, drift_ratio: float = 0.0,
+                        key_thumbs: np.ndarray | None = None, pixel_threshold: float = 0.0) -> list[tuple[int, int]]:
     """Runs of consecutive keyframe pairs (k, k+1) that may hold a boundary: [(first k, last k + 1)]."""
     if len(key_embeddings) < 2:
         return []
     runs: list[tuple[int, int]] = []
-    for k in np.where(candidate_pairs(key_embeddings, threshold, drift_ratio))[0]:
+    for k in np.where(candidate_pairs(key_embeddings, threshold, drift_ratio, key_thumbs, pixel_threshold))[0]:
         if runs and runs[-1][1] == k:
             runs[-1] = (runs[-1][0], int(k) + 1)
         else:
@@ -287,6 +319,7 @@ def embed_coarse_to_fine(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     drift_ratio: float = 0.0,
+    pixel_threshold: float = PIXEL_THRESHOLD,
     workers: int | None = None,
     progress: Progress | None = None,
 ):
@@ -307,7 +340,7 @@ def embed_coarse_to_fine(
     turns = info.quarter_turns
     workers = workers or default_workers()
     embed = FrameEmbedder(embedder, threading.Lock())
-    index, key_pts, key_emb, key_luma = keyframe_pass(path, size, turns, embed, workers, progress)
+    index, key_pts, key_emb, key_luma, key_thumbs = keyframe_pass(path, size, turns, embed, workers, progress)
     t_index = time.perf_counter()
     if len(key_pts) == 0:
         raise InputError("no keyframe could be decoded", path=path)
@@ -316,8 +349,8 @@ def embed_coarse_to_fine(
     embeddings, luma = interpolate_keyframes(key_idx, key_emb, key_luma, n)
     decoded = np.zeros(n, bool)
     decoded[key_idx] = True
-    signal = _Signal(embeddings, luma, key_idx, key_emb, decoded)
-    stretches = candidate_stretches(key_emb, threshold, drift_ratio)
+    signal = _Signal(embeddings, luma, np.zeros(n, np.float32), key_idx, key_emb, key_thumbs, decoded)
+    stretches = candidate_stretches(key_emb, threshold, drift_ratio, key_thumbs, pixel_threshold)
     pieces = [k for a, b in stretches for k in range(a, b)]
     # Frames before the first keyframe (open GOP at the start) and after the last one (no
     # later keyframe to compare with) are always decoded.
@@ -372,6 +405,7 @@ def embed_coarse_to_fine(
         times=times,
         embeddings=signal.embeddings[:n],
         luma=signal.luma[:n],
+        diffs=signal.diffs[:n],
         frame_count=n,
         duration_s=end_s,
         damaged=damage.damaged,

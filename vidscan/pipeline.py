@@ -17,8 +17,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from vidscan.detect import BoundaryDetector, create_detector
+from vidscan.detect import DEFAULT_DETECTOR, BoundaryDetector, create_detector
 from vidscan.detect.base import Boundary
+from vidscan.detect.difference import DifferenceTracker
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
 from vidscan.cache import EmbeddingCache
@@ -44,6 +45,9 @@ class EmbeddedVideo:
     damaged: list[tuple[float, float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     from_cache: bool = False
+    #: float32 [N] pixel difference of each sample to the one before (vidscan.detect.difference):
+    #: cuts between shots whose embeddings are alike. Empty when not measured.
+    diffs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     @property
     def samples_per_second(self) -> float:
@@ -100,6 +104,8 @@ class _Collector:
         self.indices: list[np.ndarray] = []
         self.times: list[np.ndarray] = []
         self.lumas: list[np.ndarray] = []
+        self.diffs: list[np.ndarray] = []
+        self.difference = DifferenceTracker()
         self.embed_s = 0.0
 
     def add(self, batch: FrameBatch) -> None:
@@ -124,6 +130,7 @@ class _Collector:
         self.indices.append(np.concatenate([p[1] for p in self.pending]))
         self.times.append(np.concatenate([p[2] for p in self.pending]))
         self.lumas.append(frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32))
+        self.diffs.append(self.difference(frames))
         self.pending, self.pending_n = [], 0
 
 
@@ -136,6 +143,7 @@ def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: S
         times=arrays["times"],
         embeddings=arrays["embeddings"],
         luma=arrays["luma"],
+        diffs=arrays["diffs"],
         frame_count=int(meta["frame_count"]),
         duration_s=float(meta["duration_s"]),
         damaged=[tuple(r) for r in meta.get("damaged", [])],
@@ -145,7 +153,7 @@ def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: S
 
 
 def _store(cache: EmbeddingCache, key: str, video: EmbeddedVideo, extra: dict[str, Any] | None = None) -> None:
-    arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma}
+    arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma, "diffs": video.diffs}
     meta = {"info": video.info.to_dict(), "embedder": video.embedder, "frame_count": video.frame_count,
             "duration_s": video.duration_s, "damaged": [list(r) for r in video.damaged], **(extra or {})}
     try:
@@ -233,6 +241,7 @@ def embed_video_multi(
             times=np.concatenate(c.times),
             embeddings=np.concatenate(c.chunks),
             luma=np.concatenate(c.lumas),
+            diffs=np.concatenate(c.diffs),
             frame_count=stats.frames_decoded,
             duration_s=stats.end_time_s,
             damaged=list(stats.damaged),
@@ -292,7 +301,7 @@ def detect_scenes(
     *,
     embedder: str | Embedder = "features",
     sampling: Sampling | str | None = None,
-    detector: str | BoundaryDetector = "kernel",
+    detector: str | BoundaryDetector = DEFAULT_DETECTOR,
     backend: str = "pyav",
     progress: Progress | None = None,
     embedder_options: dict[str, Any] | None = None,
@@ -378,9 +387,9 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
     check_decode(decode, backend)
     note = None
     if decode == "coarse":
-        from vidscan.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, CoarseUnavailable, embed_coarse_to_fine
+        from vidscan.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, PIXEL_THRESHOLD, CoarseUnavailable, embed_coarse_to_fine
 
-        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{ARRIVED_FRAMES}"  # what the surrogate frames depend on
+        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
         hit = cache.load(key) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
@@ -405,7 +414,7 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     if getattr(det, "needs_frames", None):
         det.attach_frames(frame_reader(video, det.needs_frames))
     t1 = time.perf_counter()
-    boundaries = det.fit_predict(video.embeddings, video.samples_per_second, video.luma)
+    boundaries = det.fit_predict(video.embeddings, video.samples_per_second, video.luma, video.diffs)
     video.timings["detect_s"] = time.perf_counter() - t1
     settings = {
         "sampling": sampling.describe(),

@@ -10,10 +10,12 @@ may forget the last few ``done`` marks (those videos are redone), never corrupt 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,12 +93,28 @@ class VideoRow:
     x_realtime: float | None
 
 
+def refuse_links(*paths: Path) -> None:
+    """Refuse run files that are symlinks or not regular files (checked with ``lstat``), so a link
+    planted in the output folder cannot make SQLite create or write a file outside it."""
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot use it: {exc.strerror or exc}", path=str(path)) from None
+        if stat.S_ISLNK(st.st_mode):
+            raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError("is not a regular file; refusing to use it", path=str(path))
+
+
 class Manifest:
     """The manifest of one output folder. Only the driver process opens it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        _refuse_links(self.path, *(self.path.with_name(self.path.name + s) for s in _SQLITE_SIDE_FILES))
+        refuse_links(self.path, *(self.path.with_name(self.path.name + suffix) for suffix in _SQLITE_SIDE_FILES))
         try:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644))  # create it here, never at a link's target
         except OSError as exc:
@@ -228,11 +246,16 @@ class BatchLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock, documented
             return self
-        _refuse_links(self.path)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644)
+            # O_NOFOLLOW: a symlink planted in the output folder is refused, never followed out of it.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=str(self.path)) from None
             raise OutputError(f"cannot create the lock file: {exc.strerror or exc}", path=str(self.path)) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OutputError("is not a regular file; refusing to use it as the lock file", path=str(self.path))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -256,21 +279,6 @@ class BatchLock:
 def check_run_files(out_dir: Path) -> None:
     """Refuse (exit 5) an output folder where a symlink (or anything but a regular file) sits
     at the name of a run file: the lock, the manifest and SQLite's files beside it, the
-    summaries. Following it would create or overwrite a file outside the folder."""
-    _refuse_links(*(out_dir / name for name in RUN_FILES))
-
-
-def _refuse_links(*paths: Path) -> None:
-    import stat
-
-    for path in paths:
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise OutputError(f"cannot check a run file: {exc.strerror or exc}", path=str(path)) from None
-        if stat.S_ISLNK(mode):
-            raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=str(path))
-        if not stat.S_ISREG(mode):
-            raise OutputError("is not a regular file; refusing to use it as a run file (remove it)", path=str(path))
+    summaries, before any work (each is checked again where it is opened). Following it would
+    create or overwrite a file outside the folder."""
+    refuse_links(*(out_dir / name for name in RUN_FILES))

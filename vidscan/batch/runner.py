@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from vidscan.atomic import check_target, sweep_temp_files
+from vidscan.atomic import check_target, fsync_dir, sweep_temp_files
 from vidscan.batch.engine import Engine
 from vidscan.batch.inputs import InputVideo
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow, check_run_files
@@ -89,9 +89,9 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
     check_run_files(out)
     t_start = time.monotonic()
     with BatchLock(out):
+        sweep_temp_files(out)  # temp files of a run that was killed while writing (it held this lock)
         root = videos_root(out)
         _sweep_scratch(root)
-        sweep_temp_files(out)  # temp files of a run that was killed while writing (summary, index, ...)
         manifest = Manifest(out / MANIFEST_NAME)
         try:
             report = BatchReport(out_dir=out, total=len(inputs))
@@ -239,7 +239,7 @@ def _put_in_place(staging: Path | None, final: Path) -> None:
         old = final.with_name(f"{OLD_PREFIX}{final.name}-{os.getpid()}-{time.monotonic_ns()}")
         os.rename(final, old)  # renames a symlink itself, never what it points to
     os.rename(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     if old is not None:
         _remove(old)
 
@@ -258,19 +258,6 @@ def _sweep_scratch(root: Path) -> None:
     for entry in root.iterdir():
         if entry.name.startswith((STAGING_PREFIX, OLD_PREFIX)):
             _remove(entry)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _count(rows: dict[str, VideoRow | None], report: BatchReport) -> None:

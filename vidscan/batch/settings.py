@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscan._version import __version__
+from vidscan.detect import DEFAULT_DETECTOR
 from vidscan.errors import InputError, UsageError
 from vidscan.labels import LabelSet
 
@@ -45,8 +46,8 @@ class BatchSettings:
     smooth: float = 2.0
     min_confidence: float = 0.0
     merge: bool = False
-    min_scene_len: float = 0.5
-    penalty: float = 0.36
+    min_scene_len: float | None = None  # None: the detector's own default (vidscan.detect)
+    penalty: float | None = None
     boundaries: str = "frames"
     decoder: str = "pyav"
     decode: str = "full"  # or "coarse": keyframes first (see vidscan.coarse)
@@ -68,7 +69,7 @@ class BatchSettings:
             "vidscan": __version__,
             "embedder": self.embedder,
             "sampling": self.sampling,
-            "detector": {"min_scene_len": self.min_scene_len, "penalty": self.penalty},
+            "detector": {"name": DEFAULT_DETECTOR, "min_scene_len": self.min_scene_len, "penalty": self.penalty},
             "decoder": self.decoder,
             "formats": sorted(self.formats),
         }

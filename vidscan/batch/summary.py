@@ -16,7 +16,7 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_bytes, atomic_write_text
 from vidscan.batch.inputs import InputVideo
-from vidscan.batch.manifest import VideoRow
+from vidscan.batch.manifest import VideoRow, refuse_links
 from vidscan.batch.naming import VIDEOS_FOLDER
 from vidscan.batch.settings import BatchSettings
 
@@ -64,7 +64,7 @@ def write_summary(out_dir: Path, inputs: list[InputVideo], rows: dict[str, Video
     """Write ``summary.csv`` and (with pyarrow) ``summary.parquet``; returns the paths written."""
     frame = summary_frame(inputs, rows, settings)
     written = [out_dir / SUMMARY_CSV]
-    atomic_write_text(written[0], frame.to_csv(index=False), follow_symlinks=False)
+    atomic_write_text(written[0], frame.to_csv(index=False), follow_symlinks=False)  # run files: a planted link is refused
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -101,4 +101,5 @@ def write_index(out: Path, inputs: list[InputVideo], rows: dict[str, VideoRow | 
                                       totals=dict(row.label_seconds)))
     if not entries:
         return None
+    refuse_links(out / INDEX_HTML)
     return write_index_page(entries, out / INDEX_HTML, title=f"vidscan batch: {len(entries)} videos")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscan.batch.settings import BatchSettings
+from vidscan.detect import DEFAULT_DETECTOR, detector_options
 from vidscan.errors import VidscanError
 
 TIMELINE = "timeline"
@@ -90,14 +91,14 @@ class VideoWorker:
         s = self.settings
         check_readable_file(job.path)
         cache = EmbeddingCache(s.cache_dir) if s.use_cache else None
-        detector_options = {"penalty": s.penalty, "min_scene_len": s.min_scene_len}
+        options = detector_options(DEFAULT_DETECTOR, penalty=s.penalty, min_scene_len=s.min_scene_len)
         out = Path(job.staging)
         files: list[str] = []
         if s.labels is None:
             from vidscan.pipeline import detect_scenes
 
             timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
-                                     detector_options=detector_options, cache=cache, decode=s.decode)
+                                     detector_options=options, cache=cache, decode=s.decode)
             label_seconds: dict[str, float] = {}
             totals = None
         else:
@@ -106,7 +107,7 @@ class VideoWorker:
 
             result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
                               min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
-                              detector_options=detector_options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
+                              detector_options=options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
                               decode=s.decode)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}

@@ -7,6 +7,7 @@ import click
 from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
+from vidscan.detect import DEFAULT_DETECTOR, detector_options
 
 
 @click.command()
@@ -42,7 +43,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
       vidscan classify match.mp4 --examples my_examples/              # weight-free, offline
       vidscan classify match.mp4 --labels ad,game --per-frame --merge
     """
-    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels
+    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels, totals_paths
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.video.base import check_readable_file
 
@@ -56,7 +57,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
-    outputs = declared_outputs([video, config], _labelled_outputs(target), exports)  # all checked before decoding (exit 5)
+    outputs = declared_outputs([video, config], [target, *totals_paths(target)], exports)  # all checked before decoding (exit 5)
     chosen = embedder if embedder_explicit() else choose_embedder(label_set, explicit=False)
     emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
@@ -69,7 +70,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         min_confidence=min_confidence,
         merge=merge,
         smooth=smooth,
-        detector_options={"penalty": penalty, "min_scene_len": min_scene_len},
+        detector_options=detector_options(DEFAULT_DETECTOR, penalty=penalty, min_scene_len=min_scene_len),
         progress=NullProgress() if quiet else ConsoleProgress(),
         cache=make_cache(cache_dir, no_cache),
         warn=warn,
@@ -88,12 +89,6 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         print_summary(result.timeline, str(written[0]))
         print_totals(result.totals, result.timeline.duration_s)
         click.echo(f"totals: {written[1]} and {written[2]}")
-
-
-def _labelled_outputs(target: str) -> list:
-    from vidscan.classify import ClassifyResult
-
-    return ClassifyResult.output_paths(target)
 
 
 def embedder_explicit() -> bool:

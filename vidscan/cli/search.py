@@ -59,18 +59,19 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
       vidscan search "a man in a suit at a desk" archive/ --top 20 -o hits.csv
       vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
     """
-    from vidscan.atomic import Outputs
     from vidscan.images import load_image
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.search import DEFAULT_PROMPTS, find_videos, save_thumbnails, search as run_search
 
     query, target = _split_args(args, image)
-    videos = find_videos(target)  # fail on a bad path before loading any model
+    find_videos(target)  # fail on a bad path before loading any model
     if image is not None:
         load_image(image)
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
-    outputs = Outputs([*videos, image])  # every output checked before decoding (exit 5)
+    from vidscan.atomic import Outputs
+
+    outputs = Outputs([image, *_input_files(target)])  # every output checked before decoding (exit 5)
     if output and output != "-":
         outputs.file(output)
     if thumbnails:
@@ -94,6 +95,13 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
     if result.failed:
         raise SomeVideosFailed(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
                                f"(first: {result.failed[0][0]}); the results cover the others")
+
+
+def _input_files(target: str) -> list[str]:
+    """The videos a search reads (a folder's too), so no output can overwrite one of them."""
+    from vidscan.search import find_videos
+
+    return [str(v) for v in find_videos(target)]
 
 
 def _split_args(args: tuple[str, ...], image: str | None) -> tuple[str | None, str]:

@@ -94,16 +94,20 @@ class BoundaryDetector(ABC):
     name: str = ""
 
     @abstractmethod
-    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "BoundaryDetector":
+    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,
+            diffs: np.ndarray | None = None) -> "BoundaryDetector":
         """Analyse the sequence; returns self. ``luma`` (mean brightness 0-255 per sample),
-        when given, lets a detector recognise dips to black or white."""
+        when given, lets a detector recognise dips to black or white; ``diffs`` (each
+        sample's pixel difference to the one before, see :mod:`vidscan.detect.difference`)
+        lets it see cuts between shots whose embeddings are alike."""
 
     @abstractmethod
     def predict(self) -> list[Boundary]:
         """Boundaries found by the last :meth:`fit`, in increasing order."""
 
-    def fit_predict(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> list[Boundary]:
-        return self.fit(signal, samples_per_second, luma).predict()
+    def fit_predict(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,
+                    diffs: np.ndarray | None = None) -> list[Boundary]:
+        return self.fit(signal, samples_per_second, luma, diffs).predict()
 
     @abstractmethod
     def params(self) -> dict[str, Any]:

@@ -141,7 +141,8 @@ class KernelDetector(BoundaryDetector):
             "kernel": self.kernel,
         }
 
-    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "KernelDetector":
+    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,
+            diffs: np.ndarray | None = None) -> "KernelDetector":
         # float32 over the whole video (a 3-hour file at 25 fps is 270k samples); each window is
         # converted to float64 only while ruptures works on it.
         x = np.asarray(signal, dtype=np.float32)

@@ -7,10 +7,9 @@ frames and gives each frame the probability that a transition happens there.
 * :class:`TransNetDetector` runs it on every frame (in chunks, so memory stays bounded).
   On this project's 2-core CPU it managed about 80 frames/s on pre-decoded frames: fine for
   clips, slow for archives unless there is a GPU.
-* :class:`CombinedDetector` (the recommended use on a CPU) lets the cheap kernel detector
-  propose boundaries with a low penalty (high recall), keeps the clear ones, and asks
-  TransNetV2 only about the weak ones, on a short window of frames around each. The frames
-  are decoded again just for those windows.
+* :class:`CombinedDetector` keeps what the default detector finds and asks TransNetV2 only
+  about the weaker candidates a more sensitive setting adds, on a short window of frames
+  around each. The frames are decoded again just for those windows.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
-from vidscan.detect.kernel import KernelDetector
+from vidscan.detect.adaptive import AdaptiveDetector
 from vidscan.errors import UsageError
 
 #: Frame size TransNetV2 was trained on (width, height).
@@ -102,7 +101,8 @@ class TransNetDetector(BoundaryDetector):
     def params(self) -> dict[str, Any]:
         return {"detector": self.name, "threshold": self.threshold}
 
-    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "TransNetDetector":
+    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,
+            diffs: np.ndarray | None = None) -> "TransNetDetector":
         if self.reader is None:
             raise UsageError("the transnetv2 detector needs the video's frames (run it through detect_scenes)")
         model = load_transnet(self.device)
@@ -128,21 +128,24 @@ class TransNetDetector(BoundaryDetector):
 
 
 class CombinedDetector(BoundaryDetector):
-    """Kernel change points (sensitive setting) confirmed by TransNetV2 where they are weak.
+    """The default detector, plus the weaker candidates a more sensitive setting finds, each
+    confirmed by TransNetV2 on a short window of frames around it.
 
-    Measured on the accuracy corpus (F1 at +-2 frames): kernel alone 0.970, TransNetV2 alone
-    0.892, this combination 0.977 (broadcast 0.889 -> 0.919, every other group 1.000):
-    TransNetV2 rescues the subtle cuts between similar shots that a sensitive kernel setting
-    proposes, and rejects the proposals it does not see as transitions.
+    Everything the default (:class:`AdaptiveDetector`) finds is kept, so this is never less
+    sensitive than the default; a candidate only the sensitive setting (``sensitive_ratio``,
+    ``sensitive_score``) finds is a boundary when TransNetV2 gives it a transition
+    probability of at least ``confirm``. Only those windows are decoded again.
     """
 
     name = "combined"
     needs_frames = FRAME_SIZE
 
-    def __init__(self, penalty: float = 0.2, keep_score: float = 0.6, confirm: float = 0.3, context: float = 1.0,
-                 device: str = "auto", **kernel_options: Any) -> None:
-        self.kernel = KernelDetector(penalty=penalty, **kernel_options)
-        self.keep_score, self.confirm, self.context, self.device = float(keep_score), float(confirm), float(context), device
+    def __init__(self, sensitive_ratio: float = 2.0, sensitive_score: float = 5.0, confirm: float = 0.3, context: float = 1.0,
+                 device: str = "auto", **options: Any) -> None:
+        self.base = AdaptiveDetector(**options)
+        sensitive = dict(options, ratio=float(sensitive_ratio), min_score=float(sensitive_score))
+        self.sensitive = AdaptiveDetector(**sensitive)
+        self.confirm, self.context, self.device = float(confirm), float(context), device
         self.reader: FrameReader | None = None
         self._boundaries: list[Boundary] = []
         self.checked = 0
@@ -152,13 +155,16 @@ class CombinedDetector(BoundaryDetector):
         self.reader = reader
 
     def params(self) -> dict[str, Any]:
-        return {"detector": self.name, "keep_score": self.keep_score, "confirm": self.confirm, "kernel": self.kernel.params()}
+        return {"detector": self.name, "confirm": self.confirm, "base": self.base.params(),
+                "sensitive": {"ratio": self.sensitive.ratio, "min_score": self.sensitive.min_score}}
 
-    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None) -> "CombinedDetector":
-        proposals = self.kernel.fit_predict(signal, samples_per_second, luma)
-        self.scores_ = self.kernel.scores_
-        weak = [b for b in proposals if b.score < self.keep_score]
-        verdict: dict[int, bool] = {}
+    def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,
+            diffs: np.ndarray | None = None) -> "CombinedDetector":
+        kept = self.base.fit_predict(signal, samples_per_second, luma, diffs)
+        self.scores_ = self.base.scores_
+        near = {i for b in kept for i in range(min(b.start, b.index) - 2, max(b.end, b.index) + 3)}
+        weak = [b for b in self.sensitive.fit_predict(signal, samples_per_second, luma, diffs) if b.index not in near]
+        confirmed: list[Boundary] = []
         if weak:
             if self.reader is None:
                 raise UsageError("the combined detector needs the video's frames (run it through detect_scenes)")
@@ -171,9 +177,10 @@ class CombinedDetector(BoundaryDetector):
             for b, (a, z) in zip(weak, windows):
                 p = transition_probabilities(model, frames[[position[s] for s in range(a, z)]])
                 lo, hi = min(b.start, b.index) - 3 - a, max(b.end, b.index) + 3 - a
-                verdict[b.index] = bool(p[max(0, lo) : max(0, hi) + 1].max(initial=0.0) >= self.confirm)
+                if p[max(0, lo) : max(0, hi) + 1].max(initial=0.0) >= self.confirm:
+                    confirmed.append(b)
             self.checked = len(weak)
-        self._boundaries = [b for b in proposals if b.score >= self.keep_score or verdict.get(b.index, False)]
+        self._boundaries = sorted(kept + confirmed, key=lambda b: b.index)
         return self
 
     def predict(self) -> list[Boundary]:
