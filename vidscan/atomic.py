@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ from typing import IO, Iterable, Iterator
 
 from vidscan.errors import OutputError
 
-#: Every temp file vidscan writes is named like this (and nothing else is).
-TEMP_NAME = re.compile(r"\.vs-[0-9a-f]{8}\.tmp")
+#: Every temp file vidscan writes is named like this (and nothing else is); an external encoder
+#: that picks its format by the extension gets the output's extension after ``.tmp``.
+TEMP_NAME = re.compile(r"\.vs-[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]{1,8})?")
 #: Temp names of vidscan 0.1 (``.<output name>.<mkstemp's 8 characters>.tmp``), still swept.
 LEGACY_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
@@ -73,10 +75,18 @@ def check_target(path: _StrPath, *, inputs: Iterable[_StrPath] = (), folder: boo
     if st is not None and stat.S_ISLNK(st.st_mode):
         if not follow_symlinks:
             raise OutputError("is a symlink; refusing to follow it out of the output folder (remove it)", path=shown)
+        try:
+            followed = os.stat(given)  # follows /dev/stdout -> /proc/self/fd/1 -> a pipe, which realpath cannot name
+        except FileNotFoundError:
+            followed = None
+        except OSError as exc:  # ELOOP
+            raise OutputError(f"cannot write here: {exc.strerror or exc}", path=shown) from None
+        if followed is not None and (stat.S_ISCHR(followed.st_mode) or stat.S_ISFIFO(followed.st_mode)):
+            if not os.access(given, os.W_OK):
+                raise OutputError(f"cannot write: permission denied on this {_describe(followed.st_mode)}", path=shown)
+            return Target(given, real, "stream")  # opened through the link
         real = Path(os.path.realpath(given))
         st = _lstat(real, shown)
-        if st is not None and stat.S_ISLNK(st.st_mode):  # a symlink loop
-            raise OutputError("is a symlink that leads nowhere (a loop)", path=shown)
     if st is None:
         _check_creatable(real, shown)
         return Target(given, real, "folder" if folder else "new")
@@ -195,6 +205,7 @@ class Outputs:
         self._staged: list[_Staged] = []
         self._created: list[Path] = []
         self._discard: list[Path] = []
+        self._after: list = []
         self._token: contextvars.Token | None = None
 
     # -- declaring -------------------------------------------------------------------------
@@ -216,6 +227,10 @@ class Outputs:
     def covers(self, path: _StrPath) -> bool:
         key = os.path.abspath(path)
         return key in self._files or os.path.dirname(key) in self._folders
+
+    def after_commit(self, action) -> None:
+        """Call ``action()`` once the outputs are in place (e.g. to say what was written)."""
+        self._after.append(action)
 
     def discard(self, path: _StrPath) -> None:
         """Remove ``path`` (an output of an earlier run) once the new outputs are in place."""
@@ -242,14 +257,15 @@ class Outputs:
                 if item.spool is not None:
                     item.spool.seek(0)
                     _write_through(item.target, lambda handle, s=item.spool: shutil.copyfileobj(s, handle), "wb", None)
-            folders = set()
-            for item in staged:
-                if item.tmp is not None:
-                    os.replace(item.tmp, item.target.real)
-                    item.tmp = None
-                    folders.add(item.target.real.parent)
-            for folder in folders:
-                fsync_dir(folder)
+            with _signals_held():  # Ctrl-C or SIGTERM now would leave some renamed and some not: they wait
+                folders = set()
+                for item in staged:
+                    if item.tmp is not None:
+                        os.replace(item.tmp, item.target.real)
+                        item.tmp = None
+                        folders.add(item.target.real.parent)
+                for folder in folders:
+                    fsync_dir(folder)
         except BaseException as exc:
             self._staged = staged
             self.rollback()
@@ -263,6 +279,9 @@ class Outputs:
             with contextlib.suppress(OSError):
                 path.unlink()
         self._discard = []
+        after, self._after = self._after, []
+        for action in after:
+            action()
 
     def rollback(self) -> None:
         for item in self._staged:
@@ -274,6 +293,12 @@ class Outputs:
         _remove_created(self._created)
         self._created = []
         self._discard = []
+        self._after = []
+
+
+def active_outputs() -> "Outputs | None":
+    """The :class:`Outputs` whose ``with`` block is running, if any."""
+    return _ACTIVE.get()
 
 
 @contextlib.contextmanager
@@ -365,6 +390,21 @@ def atomic_open(path: _StrPath, mode: str = "w", encoding: str | None = "utf-8",
         raise
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (delivered on exit) while outputs are renamed into place."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _wrap(fd: int, mode: str, encoding: str | None) -> IO:
     binary = "b" in mode
     return open(fd, mode, encoding=None if binary else encoding, newline=None if binary else "")
@@ -393,11 +433,11 @@ def _write_through(target: Target, body, mode: str, encoding: str | None) -> Non
         body(handle)
 
 
-def _temp_file(folder: Path) -> tuple[int, Path]:
-    """A new empty file ``folder/.vs-<8 hex>.tmp`` (mode 0600), opened for writing."""
+def _temp_file(folder: Path, suffix: str = "") -> tuple[int, Path]:
+    """A new empty file ``folder/.vs-<8 hex>.tmp[suffix]`` (mode 0600), opened for writing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = folder / f".vs-{secrets.token_hex(4)}.tmp"
+        tmp = folder / f".vs-{secrets.token_hex(4)}.tmp{suffix}"
         try:
             return os.open(tmp, flags, 0o600), tmp
         except FileExistsError:
@@ -463,6 +503,50 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def staged_path(path: _StrPath, *, inputs: Iterable[_StrPath] = ()) -> Iterator[Path]:
+    """For a writer that needs a file name (an external encoder such as ffmpeg): yields a temp
+    path (``.vs-<8 hex>.tmp<ext>``, ``<ext>`` being ``path``'s extension); when the body
+    succeeds it is put in place under the rules of this module, otherwise removed."""
+    suffix = Path(path).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", Path(path).suffix) else ""
+    target = check_target(path, inputs=inputs)
+    try:
+        if target.kind == "stream":
+            fd, name = tempfile.mkstemp(prefix=".vs-", suffix=suffix)  # the system temp folder: the stream's may hold none
+            tmp, created = Path(name), []
+        else:
+            created = _make_folders(target.real.parent)
+            fd, tmp = _temp_file(target.real.parent, suffix)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror or exc}", path=str(path)) from exc
+    outputs = active_outputs()
+    staged = False
+    try:
+        yield tmp
+        if target.kind == "stream":
+            with open(tmp, "rb") as src, atomic_open(path, "wb") as dst:  # written through (or spooled, in a transaction)
+                shutil.copyfileobj(src, dst)
+        else:
+            _keep_existing_permissions(target.real, tmp)
+            if outputs is not None and outputs.covers(path):
+                outputs._staged.append(_Staged(target, tmp=tmp))
+                outputs._created += created
+                staged = True
+            else:
+                os.replace(tmp, target.real)
+                fsync_dir(target.real.parent)
+    except BaseException as exc:
+        _remove_created(created)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
+        raise
+    finally:
+        if not staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def atomic_write_text(path: _StrPath, text: str, *, follow_symlinks: bool = True) -> None:

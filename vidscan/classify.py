@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text
+from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.detect import DEFAULT_DETECTOR, create_detector
 from vidscan.detect.base import Boundary
@@ -48,12 +48,13 @@ class ClassifyResult:
         }
 
     def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
-        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json``."""
-        fmt = self.timeline.write(path, fmt)
+        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json`` (all three or none)."""
         target = Path(path)
         csv_path, json_path = totals_paths(target)
-        atomic_write_text(csv_path, self.totals.to_csv(index=False))
-        atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
+        with output_group([target, csv_path, json_path]):
+            self.timeline.write(path, fmt)
+            atomic_write_text(csv_path, self.totals.to_csv(index=False))
+            atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
         return [target, csv_path, json_path]
 
 

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text
+from vidscan.atomic import atomic_write_text, check_target, discard_output, output_group
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, OutputError, UsageError
@@ -193,8 +193,7 @@ def collect(
         raise UsageError(f"image format must be one of {', '.join(IMAGE_FORMATS)}, got {fmt!r}")
     check_readable_file(str(video))
     folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError("exists and is not a folder", path=str(folder))
+    check_target(folder, folder=True)  # before any decoding (exit 5)
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
@@ -207,19 +206,20 @@ def collect(
     stem = Path(video).stem
     for k in kept:
         k.file = frame_filename(stem, k.frame, k.time_s, fmt)
-    _export(video, kept, folder, fmt, backend)
     result = CollectResult(
         video=video_id, folder=folder, kept=kept, samples=samples,
         settings={"max_similarity": float(max_similarity), "hold_s": float(hold), "embedder": emb.describe(), "sampling": sampling.describe(), "format": fmt, "backend": backend},
     )
-    others = previous[previous["video"] != video_id] if previous is not None else None
-    table = result.to_dataframe() if others is None or others.empty else pd.concat([others, result.to_dataframe()], ignore_index=True)
-    atomic_write_text(folder / MANIFEST, table.to_csv(index=False))
-    if previous is not None:  # images an earlier run kept for this video and this run did not
-        fresh = {k.file for k in kept}
-        for name in previous.loc[previous["video"] == video_id, "file"].astype(str):
-            if name not in fresh and Path(name).name == name:
-                (folder / name).unlink(missing_ok=True)
+    with output_group(folders=[folder], inputs=[video]):  # the images and the manifest, or none of them
+        _export(video, kept, folder, fmt, backend)
+        others = previous[previous["video"] != video_id] if previous is not None else None
+        table = result.to_dataframe() if others is None or others.empty else pd.concat([others, result.to_dataframe()], ignore_index=True)
+        atomic_write_text(folder / MANIFEST, table.to_csv(index=False))
+        if previous is not None:  # images an earlier run kept for this video and this run did not (removed once the new ones are in)
+            fresh = {k.file for k in kept}
+            for name in previous.loc[previous["video"] == video_id, "file"].astype(str):
+                if name not in fresh and Path(name).name == name:
+                    discard_output(folder / name)
     result.timings = {"select_s": round(t_select, 4), "total_s": round(time.perf_counter() - t0, 4)}
     return result
 

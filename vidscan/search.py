@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text
+from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.embed.base import Embedder, l2_normalise
 from vidscan.embed.registry import create_embedder
@@ -272,7 +272,13 @@ def save_thumbnails(result: SearchResult, folder: str | Path, fmt: str = "jpg", 
     """Save each hit's exact frame (full size, upright) as ``<rank>_<video>_<time>_f<frame>.<fmt>`` in ``folder``.
 
     Sets :attr:`Hit.thumbnail`. Each video is opened once and only the GOPs holding hits are decoded.
+    All of them are put in place together, or none (:class:`vidscan.atomic.Outputs`).
     """
+    with output_group(folders=[folder], inputs=[h.file for h in result.hits]):
+        return _save_thumbnails(result, folder, fmt, backend)
+
+
+def _save_thumbnails(result: SearchResult, folder: str | Path, fmt: str, backend: str) -> list[Path]:
     written: list[Path] = []
     by_file: dict[str, list[Hit]] = {}
     for hit in result.hits:

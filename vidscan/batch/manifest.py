@@ -25,6 +25,12 @@ from vidscan.errors import OutputError, UsageError
 
 MANIFEST_NAME = "manifest.sqlite"
 LOCK_NAME = ".vidscan-batch.lock"
+#: Files SQLite keeps beside the manifest.
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+#: Every file the driver itself writes at the top of the output folder (checked for planted links).
+RUN_FILES = (LOCK_NAME, MANIFEST_NAME, *(MANIFEST_NAME + s for s in _SQLITE_SIDE_FILES),
+             "summary.csv", "summary.parquet", "index.html")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 SCHEMA_VERSION = 1
 STATES = ("pending", "running", "done", "failed")
 
@@ -108,7 +114,11 @@ class Manifest:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        refuse_links(self.path, *(self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+        refuse_links(self.path, *(self.path.with_name(self.path.name + suffix) for suffix in _SQLITE_SIDE_FILES))
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644))  # create it here, never at a link's target
+        except OSError as exc:
+            raise OutputError(f"cannot open the batch manifest: {exc.strerror or exc}", path=str(self.path)) from None
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
@@ -264,3 +274,11 @@ class BatchLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def check_run_files(out_dir: Path) -> None:
+    """Refuse (exit 5) an output folder where a symlink (or anything but a regular file) sits
+    at the name of a run file: the lock, the manifest and SQLite's files beside it, the
+    summaries, before any work (each is checked again where it is opened). Following it would
+    create or overwrite a file outside the folder."""
+    refuse_links(*(out_dir / name for name in RUN_FILES))

@@ -9,7 +9,9 @@ Order of events for one video, which is what makes a killed run safe to rerun:
 
 A run killed before 4 leaves a ``running`` row, which the next run (holding the lock, so
 the killer's run is surely dead) resets and redoes; leftover ``.tmp-``/``.old-`` folders are
-removed at start. A row is ``done`` only if all its files exist.
+removed at start, and so are vidscan's temp files (``.vs-*.tmp``) anywhere under ``DIR``.
+A row is ``done`` only if all its files exist. Run files (the lock, the manifest, the
+summaries) are never reached through a symlink planted in ``DIR``: that is refused (exit 5).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from vidscan.atomic import check_target, fsync_dir, sweep_temp_files
 from vidscan.batch.engine import Engine
 from vidscan.batch.inputs import InputVideo
-from vidscan.atomic import fsync_dir, sweep_temp_files
-from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow
+from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow, check_run_files
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress
 from vidscan.batch.settings import BatchSettings
@@ -79,12 +81,12 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
     options = options or BatchOptions()
     progress = progress or NullBatchProgress()
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError("exists and is not a folder", path=str(out))
+    check_target(out, folder=True)  # before any decoding (exit 5)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder: {exc.strerror or exc}", path=str(out)) from None
+    check_run_files(out)
     t_start = time.monotonic()
     with BatchLock(out):
         sweep_temp_files(out)  # temp files of a run that was killed while writing (it held this lock)

@@ -29,6 +29,10 @@ def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | N
         files += sorted(f for f in p.rglob("*") if f.suffix.lower() in VIDEO_EXTS) if p.is_dir() else [p]
     if not files:
         raise UsageError("no video files found")
+    if json_out:
+        from vidscan.atomic import check_target
+
+        check_target(json_out, inputs=files)  # before any timing run (exit 5)
     report = benchmark(files, chosen, device, log=lambda m: click.echo(m, err=True))
     print_report(report)
     if json_out:

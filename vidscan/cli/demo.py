@@ -42,15 +42,23 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
     from vidscan.synth import render
     from vidscan.synth.corpus import broadcast_program, write_examples
 
-    program = broadcast_program(seed=seed, minutes=seconds / 60, width=size[0], height=size[1], fps=fps)
+    from vidscan.atomic import Outputs, check_target
+
     truth_path = Path(output).with_suffix(".truth.json")
+    outputs = Outputs()  # checked before rendering (exit 5); the video and its truth, or neither
+    outputs.file(output)
+    outputs.file(truth_path)
+    if examples:
+        check_target(examples, folder=True)
+    program = broadcast_program(seed=seed, minutes=seconds / 60, width=size[0], height=size[1], fps=fps)
     if quiet:
-        truth = render(program, output, truth_path=truth_path)
+        with outputs:
+            truth = render(program, output, truth_path=truth_path)
     else:
         from rich.console import Console
 
         console = Console(stderr=True)
-        with console.status(f"rendering {output} ({len(program.shots)} shots)…"):
+        with console.status(f"rendering {output} ({len(program.shots)} shots)…"), outputs:
             truth = render(program, output, truth_path=truth_path)
         console.print(
             f"wrote {output}: {truth.duration_s:.1f} s, {truth.frame_count} frames, {len(truth.boundaries)} boundaries; "

@@ -69,8 +69,14 @@ def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFram
     if report:
         done.append(("report", write_report(timeline, report, video=video_path, totals=totals)))
     if not quiet:
-        for what, path in done:
-            click.echo(f"{what}: {path}", err=True)
+        from vidscan.atomic import active_outputs
+
+        def say() -> None:
+            for what, path in done:
+                click.echo(f"{what}: {path}", err=True)
+
+        outputs = active_outputs()
+        outputs.after_commit(say) if outputs is not None else say()  # only once they are in place
     return [path for _, path in done]
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_open, atomic_write_text
+from vidscan.atomic import atomic_open, atomic_write_text, output_group
 
 if TYPE_CHECKING:
     from vidscan.pipeline import EmbeddedVideo
@@ -29,13 +29,14 @@ def embeddings_index_path(path: str | Path) -> Path:
 def write_embeddings(embedded: "EmbeddedVideo", path: str | Path) -> tuple[Path, Path]:
     """Write ``embedded.embeddings`` to ``path`` (.npy) and its index beside it; returns both paths."""
     array = np.ascontiguousarray(embedded.embeddings, dtype=np.float32)
-    with atomic_open(path, "wb") as handle:
-        np.save(handle, array, allow_pickle=False)
     index = pd.DataFrame({
         "sample": np.arange(len(array), dtype=np.int64),
         "frame": np.asarray(embedded.indices, dtype=np.int64),
         "time_s": np.round(np.asarray(embedded.times, dtype=np.float64), 6),
     })
     index_path = embeddings_index_path(path)
-    atomic_write_text(index_path, index.to_csv(index=False))
+    with output_group([path, index_path]):  # both or neither
+        with atomic_open(path, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+        atomic_write_text(index_path, index.to_csv(index=False))
     return Path(path), index_path

@@ -1,8 +1,8 @@
 """Stills: one JPEG per segment, taken from the middle of it, plus an ``index.csv``.
 
 Frames come out upright (rotated phone videos included) at the video's display size.
-Each image is written atomically and ``index.csv`` last, so an index only ever lists
-images that are complete.
+The images and ``index.csv`` are staged and put in place together (:class:`vidscan.atomic.Outputs`),
+``index.csv`` last, so a failed export leaves neither images nor an index (nor a new, empty folder).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_bytes, atomic_write_text
-from vidscan.errors import OutputError
+from vidscan.atomic import atomic_write_bytes, atomic_write_text, output_group
 from vidscan.timeline import Segment, Timeline, timecode
 from vidscan.video import FrameBatch, read_frame_batch
 
@@ -51,9 +50,12 @@ def save_frames(timeline: Timeline, folder: str | Path, *, video: str | Path | N
     defaults to the timeline's own path. Returns the image paths, in segment order.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError("not a directory", path=str(folder))
     source = str(video if video is not None else timeline.video.path)
+    with output_group(folders=[folder], inputs=[source]):  # checked before decoding; all images and the index, or none
+        return _save_frames(timeline, folder, source, quality, backend)
+
+
+def _save_frames(timeline: Timeline, folder: Path, source: str, quality: int, backend: str) -> list[Path]:
     picks = {seg.index: middle_frame(seg) for seg in timeline.segments}
     batch = grab_frames(source, picks.values(), backend=backend)
     by_frame = {int(i): k for k, i in enumerate(batch.indices)}

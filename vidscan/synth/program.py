@@ -93,7 +93,9 @@ class GroundTruth:
         return json.dumps(asdict(self), indent=1)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_json())
+        from vidscan.atomic import atomic_write_text
+
+        atomic_write_text(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> "GroundTruth":

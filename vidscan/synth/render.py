@@ -15,15 +15,14 @@ videos are generated.)
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from vidscan.atomic import staged_path
 from vidscan.errors import OutputError
 from vidscan.ffmpeg_bin import ffmpeg_exe
 from vidscan.synth.looks import LOOKS, SOURCE_SECONDS, _lavfi
@@ -146,10 +145,7 @@ def render(
         args += ["-sc_threshold", "0"] if codec == "libx264" else (["-x265-params", "scenecut=0"] if codec == "libx265" else [])
     args += list(extra_args or [])
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix, delete=False) as tmp:
-        tmp_path = Path(tmp.name)
-    try:
+    with staged_path(path) as tmp_path:  # a temp file beside it, put in place only when complete (vidscan.atomic)
         with subprocess.Popen(args + [str(tmp_path)], stdin=subprocess.PIPE, stderr=subprocess.PIPE) as enc:
             assert enc.stdin is not None
             written = 0
@@ -165,12 +161,6 @@ def render(
             enc.wait()
         if enc.returncode != 0 or written != truth.frame_count:
             raise OutputError(f"ffmpeg failed to encode the synthetic video ({written}/{truth.frame_count} frames): {err.strip()[-300:]}", path=str(path))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp made it 0600
-        tmp_path.replace(path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
     if truth_path is not None:
         truth.save(truth_path)
     return truth
