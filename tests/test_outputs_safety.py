@@ -21,10 +21,12 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_ffmpeg
 from vidscan.cli.main import main
 from vidscan.errors import EXIT_OK, EXIT_OUTPUT, EXIT_TERMINATED
 from vidscan.synth import Program, Shot, Transition, render
@@ -429,3 +431,43 @@ def test_control_characters_in_names_cannot_forge_error_lines(clips, tmp_path, c
     blocker.write_text("x")
     code, err = run(capsys, *scenes(clips["mp4"], "-o", str(blocker / "x\nvidscan: error: forged.csv")))
     assert code == EXIT_OUTPUT and "\\nvidscan: error: forged" in one_error_line(err)
+
+
+# SIGTERM while decoding (not only during the final write) ------------------------------------
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    """A 60 s 720p clip: long enough to be interrupted while it decodes."""
+    video = tmp_path_factory.mktemp("long") / "long.mkv"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=25:d=60", "-c:v", "libx264", "-preset", "ultrafast", str(video))
+    return video
+
+
+@pytest.mark.parametrize("command", ["scenes", "collect"])
+def test_sigterm_while_decoding_exits_143_and_leaves_nothing(long_clip, tmp_path, command):
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["-o", str(out / "t.json"), "--no-cache"] if command == "scenes" else ["--out", str(out / "stills")]
+    proc = subprocess.Popen([sys.executable, "-m", "vidscan.cli.main", command, str(long_clip), *args, "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_cpu(proc.pid, seconds=4.0)  # imports done (about 2.5 s of CPU), well into decoding
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_TERMINATED, err
+    assert err.strip().count("\n") == 0 and "terminated" in err
+    assert list(out.rglob("*")) == []
+
+
+def _wait_for_cpu(pid: int, seconds: float, timeout: float = 60.0) -> None:
+    """Until process ``pid`` has used ``seconds`` of CPU (so a loaded machine does not matter)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:
+            return
+        time.sleep(0.1)
