@@ -1,6 +1,7 @@
 """Build the real-footage development set for shot-boundary detection, with exact truth.
 
     python benchmarks/realset/build.py [--out bench_out/realset] [--force]
+    python benchmarks/realset/build.py --replan    # choose the pieces afresh (rewrites manifest.json)
     python benchmarks/accuracy.py --real bench_out/realset        # score every detector on it
     python benchmarks/realset/build.py --fixtures tests/data/real  # the test suite's real clips
 
@@ -20,6 +21,11 @@ A cut is only placed where the two frames visibly differ (mean absolute RGB diff
 least ``VISIBLE`` at 96x54); a cut between two identical pictures is not a cut anyone could
 see. Each clip gets ``NAME.mp4`` (x264, CRF 18, yuv420p, 25 fps) and ``NAME.truth.json``
 (vidscan.synth.GroundTruth); ``manifest.json`` lists the clips with their group.
+
+Which frames of which recording go where is frozen in ``benchmarks/realset/manifest.json``
+(chosen once by ``--replan`` with a seeded generator under the rules in ``Planner``), so the
+set is the same whatever ffmpeg decodes the sources; the build only reads ``sources/`` and
+that file, and writes to ``--out``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
+MANIFEST = HERE / "manifest.json"  # every clip's pieces, frozen (see --replan)
 W, H, FPS = 384, 216, 25
 VISIBLE = 6.0
 
@@ -107,79 +114,104 @@ class Clip:
         cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
                "-i", "-", "-c:v", "libx264", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p", str(out / f"{self.name}.mp4")]
         subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), check=True)
-        truth = GroundTruth(FPS, len(frames), W, H, self.boundaries, self.negatives, self.labels)
-        truth.save(out / f"{self.name}.truth.json")
+        self.truth().save(out / f"{self.name}.truth.json")
+
+    def truth(self) -> GroundTruth:
+        return GroundTruth(FPS, self.length, W, H, self.boundaries, self.negatives, self.labels)
+
+    def built(self, out: Path) -> bool:
+        """Whether ``out`` already holds this clip, truth and all (a clip built from an
+        older manifest is built again)."""
+        video, truth = out / f"{self.name}.mp4", out / f"{self.name}.truth.json"
+        return video.exists() and truth.exists() and truth.read_text() == self.truth().to_json()
 
 
-class Builder:
-    """Picks pieces of the sources with a seeded random generator (reproducible)."""
+# Moments inside a recording that look abrupt but are no cut, checked by eye on the original
+# frames (see SOURCES.md): wherever a clip shows them they are listed as negatives.
+SOURCE_EVENTS: dict[str, list[tuple[str, int, int]]] = {
+    "armwrestling": [("camera_jerk", 53, 55), ("camera_jerk", 87, 89)],  # handheld jolts, frames dropped
+}
+MIN_JUMP = 40  # frames of source time between the two sides of a join within one recording
 
-    def __init__(self, seed: int = 2026) -> None:
+
+class Planner:
+    """Chooses the pieces with a seeded random generator (``--replan``); the choices are
+    frozen in manifest.json, so building never depends on how this ffmpeg decodes.
+
+    A join inside one recording must be a real discontinuity: the next piece does not
+    overlap the previous one and starts at least ``MIN_JUMP`` frames (1.6 s) away from
+    where the previous one is left (a 1-frame skip in a whip pan is visibly "different"
+    but is no cut). Across every join the last frame before it and the first frame after
+    it visibly differ (``VISIBLE``; twice that for dissolves and fades, which are
+    invisible between two nearly equal pictures)."""
+
+    def __init__(self, src: dict[str, np.ndarray], seed: int = 2026) -> None:
         self.rng = random.Random(seed)
-        self.src = {p.stem: load(p.stem) for p in sorted(SOURCES.glob("*.mp4"))}
+        self.src = src
 
-    def piece(self, name: str, length: int, after: np.ndarray | None = None, avoid: tuple[int, int] | None = None) -> np.ndarray:
-        """``length`` frames of source ``name`` whose first frame visibly differs from
-        ``after`` (the last frame so far) and, with ``avoid``, lies outside that range."""
+    def piece(self, name: str, length: int, prev: dict | None, join: str = "cut", span: int = 0) -> dict:
         frames = self.src[name]
-        for _ in range(200):
+        for _ in range(500):
             a = self.rng.randrange(0, len(frames) - length + 1)
-            if avoid and a < avoid[1] and a + length > avoid[0]:
-                continue
-            if after is None or visible_change(after, frames[a]) >= VISIBLE:
-                return frames[a : a + length]
-        raise RuntimeError(f"no visibly different piece of {name} of {length} frames")
+            shot = {"source": name, "start": a, "end": a + length, "join": join, "span": span}
+            if prev is None:
+                return shot
+            before = self.src[prev["source"]][prev["end"] - span - 1]
+            if prev["source"] == name:
+                left = prev["end"] - span  # where the previous piece is left
+                if a < prev["end"] and a + length > prev["start"]:
+                    continue
+                if abs(a - left) < MIN_JUMP or abs(a - prev["end"]) < MIN_JUMP:
+                    continue
+            if visible_change(before, frames[a + span]) >= VISIBLE * (1 if join == "cut" else 2):
+                return shot
+        raise RuntimeError(f"no suitable piece of {name} of {length} frames")
 
-    def self_cuts(self, name: str, pieces: int) -> Clip:
-        clip = Clip(f"self_{name}", "real-cuts", f"{name} cut against other moments of itself ({pieces} shots)")
-        for k in range(pieces):
-            last = clip.frames[-1][-1] if clip.frames else None
-            clip.add(name, self.piece(name, self.rng.randint(20, 45), last))
-        return clip
-
-    def mixed(self, name: str, group: str, description: str, plan: list[tuple[str, int, str, int]]) -> Clip:
+    def shots(self, plan: list[tuple[str, int, str, int]]) -> list[dict]:
         """``plan``: (source, frames, join, span) per shot."""
-        clip = Clip(name, group, description)
+        out: list[dict] = []
         for source, length, join, span in plan:
-            last = clip.frames[-1][-1] if clip.frames else None
-            clip.add(source, self.piece(source, length, last), join, span)
-        return clip
+            out.append(self.piece(source, length, out[-1] if out else None, join, span))
+        return out
 
 
-def build(out: Path, force: bool = False) -> list[dict]:
-    out.mkdir(parents=True, exist_ok=True)
-    b = Builder()
+def replan(src: dict[str, np.ndarray]) -> list[dict]:
+    """Every clip of the set: name, group, description, shots (and flashes, negatives)."""
+    p = Planner(src)
     moving = ["pancake", "basketball", "pool", "makeup", "armwrestling", "person"]
-    clips: list[Clip] = []
-    # Same palette: one room, one camera, four recordings of signers; and clips against themselves.
-    clips.append(b.mixed("asl_one_room", "real-cuts", "signers filmed in one room by one camera, cut together",
-                         [("asl_book", 30, "cut", 0), ("asl_walk", 30, "cut", 0), ("asl_sister", 30, "cut", 0),
-                          ("asl_book", 30, "cut", 0), ("asl_walk", 30, "cut", 0), ("asl_sister", 30, "cut", 0)]))
+    everything = sorted(src)
+    clips: list[dict] = []
+
+    def clip(name: str, group: str, description: str, shots: list[dict], **extra) -> None:
+        clips.append({"name": name, "group": group, "description": description, "shots": shots, **extra})
+
+    # Same palette: one room, one camera, recordings of signers; and recordings against themselves.
+    clip("asl_one_room", "real-cuts", "signers filmed in one room by one camera, cut together",
+         p.shots([(s, 30, "cut", 0) for s in ("asl_book", "asl_walk", "asl_sister") * 2]))
     for name in moving:
-        clips.append(b.self_cuts(name, 6))
-    everything = sorted(b.src)
+        clip(f"self_{name}", "real-cuts", f"{name} cut against other moments of itself (6 shots, same palette)",
+             p.shots([(name, p.rng.randint(20, 45), "cut", 0) for _ in range(6)]))
     for k in range(3):
-        plan = [(b.rng.choice(everything), b.rng.randint(25, 60), "cut", 0) for _ in range(7)]
-        clips.append(b.mixed(f"cross_{k}", "real-cuts", "cuts between different recordings", plan))
+        clip(f"cross_{k}", "real-cuts", "cuts between different recordings",
+             p.shots([(p.rng.choice(everything), p.rng.randint(25, 60), "cut", 0) for _ in range(7)]))
     for k, first in enumerate((6, 12, 20)):
-        a, c = b.rng.sample(moving, 2)
-        clips.append(b.mixed(f"early_{k}", "real-cuts", f"a cut {first} frames in",
-                             [(a, first, "cut", 0), (c, 60, "cut", 0), (a, 40, "cut", 0)]))
+        a, c = p.rng.sample(moving, 2)
+        clip(f"early_{k}", "real-cuts", f"a cut {first} frames in", p.shots([(a, first, "cut", 0), (c, 60, "cut", 0), (a, 40, "cut", 0)]))
     # Short shots of 3-12 frames.
     for k in range(4):
         plan = []
         for _ in range(4):
-            plan.append((b.rng.choice(moving), b.rng.randint(30, 50), "cut", 0))
-            plan.append((b.rng.choice(everything), b.rng.choice([3, 4, 5, 6, 8, 10, 12]), "cut", 0))
-        plan.append((b.rng.choice(moving), 40, "cut", 0))
-        clips.append(b.mixed(f"short_{k}", "real-short", "shots of 3-12 frames between longer ones", plan))
+            plan.append((p.rng.choice(moving), p.rng.randint(30, 50), "cut", 0))
+            plan.append((p.rng.choice(everything), p.rng.choice([3, 4, 5, 6, 8, 10, 12]), "cut", 0))
+        plan.append((p.rng.choice(moving), 40, "cut", 0))
+        clip(f"short_{k}", "real-short", "shots of 3-12 frames between longer ones", p.shots(plan))
     # Gradual transitions.
     for k, joins in enumerate((["dissolve", "cut", "dissolve", "dissolve"], ["fadeblack", "cut", "fadewhite", "dissolve"],
                                ["dissolve", "fadeblack", "cut", "fadeblack"])):
-        plan = [(b.rng.choice(moving), 50, "cut", 0)]
+        plan = [(p.rng.choice(moving), 50, "cut", 0)]
         for join in joins:
-            plan.append((b.rng.choice(everything), b.rng.randint(55, 70), join, 0 if join == "cut" else b.rng.randint(10, 25)))
-        clips.append(b.mixed(f"gradual_{k}", "real-gradual", "dissolves, dips to black and white, and cuts", plan))
+            plan.append((p.rng.choice(everything), p.rng.randint(55, 70), join, 0 if join == "cut" else p.rng.randint(10, 25)))
+        clip(f"gradual_{k}", "real-gradual", "dissolves, dips to black and white, and cuts", p.shots(plan))
     # Negatives: whole recordings, unedited, and flashes.
     notes = {
         "pancake": "handheld kitchen scene; a person walks up to the lens at the end",
@@ -193,21 +225,47 @@ def build(out: Path, force: bool = False) -> list[dict]:
         "two_people": "static camera, two people moving",
     }
     for name, note in notes.items():
-        clip = Clip(f"negative_{name}", "real-negatives", note)
-        clip.add(name, b.src[name])
-        clip.negatives.append(("continuous", 0, clip.length))
-        clips.append(clip)
+        whole = {"source": name, "start": 0, "end": len(src[name]), "join": "cut", "span": 0}
+        clip(f"negative_{name}", "real-negatives", note, [whole], negatives=[["continuous", 0, len(src[name])]])
     for name in ("pool", "basketball"):
-        frames = b.src[name].copy()
-        clip = Clip(f"flash_{name}", "real-negatives", f"{name} with white flashes of 1 and 2 frames (a photographer's strobe)")
-        for at, length in ((60, 1), (150, 2)):
-            frames[at : at + length] = np.clip(frames[at : at + length].astype(np.float32) * 0.15 + 255 * 0.85, 0, 255).astype(np.uint8)
-            clip.negatives.append(("flash", at, at + length))
-        clip.add(name, frames)
-        clips.append(clip)
+        whole = {"source": name, "start": 0, "end": len(src[name]), "join": "cut", "span": 0}
+        clip(f"flash_{name}", "real-negatives", f"{name} with white flashes of 1 and 2 frames (a photographer's strobe)",
+             [whole], flashes=[[60, 1], [150, 2]])
+    return clips
+
+
+def assemble(spec: dict, src: dict[str, np.ndarray]) -> Clip:
+    """The clip a manifest entry describes."""
+    clip = Clip(spec["name"], spec["group"], spec["description"])
+    for shot in spec["shots"]:
+        frames = src[shot["source"]]
+        if shot["end"] > len(frames):
+            raise RuntimeError(f"{spec['name']}: {shot['source']} has {len(frames)} frames, not {shot['end']}")
+        piece = frames[shot["start"] : shot["end"]]
+        if spec.get("flashes"):
+            piece = piece.copy()
+            for at, length in spec["flashes"]:
+                piece[at : at + length] = np.clip(piece[at : at + length].astype(np.float32) * 0.15 + 255 * 0.85, 0, 255).astype(np.uint8)
+                clip.negatives.append(("flash", at, at + length))
+        clip.add(shot["source"], piece, shot["join"], shot["span"])
+        at = clip.labels[-1][1]  # where the piece's first frame sits in the clip
+        for kind, a, z in SOURCE_EVENTS.get(shot["source"], []):
+            if shot["start"] <= a and z <= shot["end"]:
+                clip.negatives.append((kind, at + a - shot["start"], at + z - shot["start"]))
+    clip.negatives.extend(tuple(n) for n in spec.get("negatives", []))
+    return clip
+
+
+def build(out: Path, force: bool = False, replan_manifest: bool = False) -> list[dict]:
+    out.mkdir(parents=True, exist_ok=True)
+    src = {p.stem: load(p.stem) for p in sorted(SOURCES.glob("*.mp4"))}
+    if replan_manifest or not MANIFEST.exists():
+        MANIFEST.write_text(json.dumps({"clips": replan(src)}, indent=1) + "\n")
+    specs = json.loads(MANIFEST.read_text())["clips"]
     manifest = []
-    for clip in clips:
-        if force or not (out / f"{clip.name}.mp4").exists() or not (out / f"{clip.name}.truth.json").exists():
+    for spec in specs:
+        clip = assemble(spec, src)
+        if force or not clip.built(out):
             clip.write(out)
         manifest.append({"name": clip.name, "group": clip.group, "description": clip.description,
                          "boundaries": len(clip.boundaries), "frames": clip.length})
@@ -243,12 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="bench_out/realset")
     parser.add_argument("--force", action="store_true", help="rebuild clips that are already there")
+    parser.add_argument("--replan", action="store_true",
+                        help="choose the pieces afresh (seeded) and rewrite benchmarks/realset/manifest.json; implies --force")
     parser.add_argument("--fixtures", metavar="DIR", help="write the test suite's four real clips to DIR instead (tests/data/real)")
     args = parser.parse_args(argv)
     if args.fixtures:
         print(fixtures(Path(args.fixtures)))
         return 0
-    manifest = build(Path(args.out), args.force)
+    manifest = build(Path(args.out), args.force or args.replan, args.replan)
     groups: dict[str, list[int]] = {}
     for clip in manifest:
         groups.setdefault(clip["group"], []).append(clip["boundaries"])
