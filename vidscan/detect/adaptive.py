@@ -132,6 +132,8 @@ class AdaptiveDetector(BoundaryDetector):
         self._boundaries: list[Boundary] = []
         #: Per-sample frame difference from the last fit (the report's score curve).
         self.scores_: np.ndarray = np.zeros(0, np.float32)
+        #: Per-sample difference over its neighbours' level from the last fit: how clearly a cut stands out.
+        self.ratios_: np.ndarray = np.zeros(0, np.float32)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -188,6 +190,7 @@ class AdaptiveDetector(BoundaryDetector):
             level = neighbour_level(scores, self.still, per_side=2, reach=reach, upper=self.level == "upper", exclude=candidate)
             candidate = candidate | ((scores >= self.min_score) & (scores >= self.ratio * np.maximum(level, self.still)))
             candidate[0] = False
+        self.ratios_ = (scores / np.maximum(level, self.still)).astype(np.float32)
         found = [int(i) for i in np.flatnonzero(candidate)]
         found = self._drop_transients(x, scores, found, luma, sps)
         min_gap = max(1, int(round(self.min_scene_len * sps)))
