@@ -6,7 +6,7 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, decode_option, embedder_options, labelling_options, positive_float, sampling_from
+from vidscan.cli.common import cache_options, decode_option, embedder_options, FiniteFloat, labelling_options, MAX_SECONDS, sampling_from
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
@@ -37,7 +37,7 @@ class BatchPartialError(VidscanError):
               help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes (local: default half the CPUs; ray: default one per cluster CPU).")
-@click.option("--timeout-per-file", type=float, callback=positive_float("--timeout-per-file"),
+@click.option("--timeout-per-file", type=FiniteFloat(min=0, min_open=True, max=MAX_SECONDS),
               help="Seconds one video may take; its worker is then stopped and the video recorded as failed.")
 @click.option("--retry-failed", is_flag=True, help="Retry videos that failed in an earlier run (by default they are kept as failed unless the file or the settings changed).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, embedder_options, positive_float, sampling_from
+from vidscan.cli.common import build_embedder, embedder_options, FiniteFloat, MAX_SECONDS, sampling_from
 
 
 @click.command()
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help="Folder for the images and manifest.csv (created if needed).")
-@click.option("--max-similarity", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
+@click.option("--max-similarity", type=FiniteFloat(0, 1, min_open=True), default=0.9, show_default=True,
               help="Keep a frame only if its cosine similarity to every frame kept so far is below this: lower keeps fewer, more different frames.")
-@click.option("--hold", type=click.FloatRange(min=0), default=0.2, show_default=True,
+@click.option("--hold", type=FiniteFloat(min=0, max=MAX_SECONDS), default=0.2, show_default=True,
               help="Keep a frame only if the picture still looks the same (similarity >= 0.9) this many seconds later: skips dissolve blends and flashes (0: off).")
 @embedder_options
-@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to look at (default 5 for features, 2 for clip).")
+@click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help="Frames per second to look at (default 5 for features, 2 for clip).")
 @click.option("--every", type=click.IntRange(min=1), help="Look at every K-th frame instead.")
 @click.option("--format", "fmt", type=click.Choice(["jpg", "png"]), default="jpg", show_default=True, help="Image format.")
 @click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True, help="Video decoder.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -11,13 +12,30 @@ import click
 from vidscan.errors import UsageError
 
 
-def positive_float(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        if value is not None and not value > 0:
-            raise click.BadParameter(f"must be > 0, got {value}", param_hint=name)
-        return value
+#: Upper bound of every option in seconds (a week): longer is meaningless for one video, and
+#: near float's maximum a duration overflows to inf once multiplied by the frame rate.
+MAX_SECONDS = 7 * 24 * 3600
 
-    return check
+
+class FiniteFloat(click.FloatRange):
+    """A float option that must be finite and in range, checked by click before the command runs.
+
+    ``click.FloatRange`` lets ``inf`` through an open-ended range and ``nan`` through every
+    range (comparisons with nan are false), and those then crash deep in the pipeline or
+    write invalid JSON. Every float option of every command uses this type, so a bad value is
+    one usage line (exit 2) before any decoding.
+    """
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+    def _describe_range(self) -> str:
+        return super()._describe_range() if self.min is not None or self.max is not None else "finite"
 
 
 def embedder_options(fn: Callable) -> Callable:
@@ -41,13 +59,13 @@ def embedder_options(fn: Callable) -> Callable:
 def labelling_options(fn: Callable) -> Callable:
     """Sampling, labelling and scene-detection options shared by ``classify`` and ``batch``."""
     options = [
-        click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"),
+        click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True),
                      help="Frames per second to label (default 2 for clip, every frame for features)."),
         click.option("--every", type=click.IntRange(min=1), help="Label every K-th frame instead."),
-        click.option("--min-confidence", type=click.FloatRange(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]"),
+        click.option("--min-confidence", type=FiniteFloat(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]"),
         click.option("--merge/--no-merge", default=None, help="Join adjacent segments that got the same label.  [default: no-merge]"),
         click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes."),
-        click.option("--smooth", type=click.FloatRange(min=0), default=2.0, show_default=True,
+        click.option("--smooth", type=FiniteFloat(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
                      help="Per-frame mode: cost of a label switch, in seconds of evidence."),
     ]
     for option in reversed(options):
@@ -58,10 +76,10 @@ def labelling_options(fn: Callable) -> Callable:
 def detection_options(fn: Callable) -> Callable:
     """``--min-scene-len`` and ``--penalty``: left unset, each detector keeps its own default
     (vidscan.detect), so a default is written in one place only."""
-    fn = click.option("--penalty", type=float, default=None, callback=positive_float("--penalty"),
+    fn = click.option("--penalty", type=FiniteFloat(min=0, min_open=True), default=None,
                       help="Change-point penalty for gradual transitions (dissolves, fades), per second of evidence: "
                            "higher finds fewer.  [default: 0.36]")(fn)
-    return click.option("--min-scene-len", type=click.FloatRange(min=0), default=None,
+    return click.option("--min-scene-len", type=FiniteFloat(min=0, max=MAX_SECONDS), default=None,
                         help="Shortest shot, seconds.  [default: 0.1 (adaptive), 0.5 (kernel)]")(fn)
 
 

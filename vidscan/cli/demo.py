@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from vidscan.cli.common import FiniteFloat
+
 
 def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
     try:
@@ -19,7 +21,7 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
 
 @click.command("demo-video")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=str), default="demo.mp4")
-@click.option("--seconds", type=click.FloatRange(min=5, max=4 * 3600), default=40, show_default=True, help="Length of the video.")
+@click.option("--seconds", type=FiniteFloat(min=5, max=4 * 3600), default=40, show_default=True, help="Length of the video.")
 @click.option("--size", default="640x360", show_default=True, callback=_size, help="Frame size, WIDTHxHEIGHT.")
 @click.option("--fps", type=click.IntRange(min=5, max=120), default=25, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Another seed gives another broadcast.")

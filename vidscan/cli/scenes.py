@@ -14,7 +14,7 @@ from vidscan.cli.common import (
     make_cache,
     default_output,
     embedder_options,
-    positive_float,
+    FiniteFloat,
     resolve_format,
     sampling_from,
     write_stdout,
@@ -29,7 +29,7 @@ from vidscan.detect import DEFAULT_DETECTOR, detector_options
               help="Where to write the timeline ('-' for stdout). Default: ./<video>.scenes.csv")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o's extension, else csv).")
 @embedder_options
-@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"),
+@click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True),
               help="Embed N frames per second (default: every frame for features, 2 for clip).")
 @click.option("--every", type=click.IntRange(min=1), help="Embed every K-th frame instead.")
 @detection_options

@@ -7,7 +7,7 @@ from typing import Callable
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, embedder_options, make_cache, positive_float, resolve_format, sampling_from, write_stdout
+from vidscan.cli.common import build_embedder, cache_options, embedder_options, FiniteFloat, MAX_SECONDS, make_cache, resolve_format, sampling_from, write_stdout
 from vidscan.errors import EXIT_PARTIAL, UsageError, VidscanError
 
 
@@ -33,11 +33,11 @@ def _default_embedder(name: str) -> Callable:
 @click.argument("args", nargs=-1, required=True, metavar="[QUERY] VIDEO_OR_FOLDER")
 @click.option("--image", type=click.Path(dir_okay=False, path_type=str), help="Search with this image instead of a text query (works with --embedder features too).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits to return (across all files).")
-@click.option("--min-gap", type=click.FloatRange(min=0), default=2.0, show_default=True,
+@click.option("--min-gap", type=FiniteFloat(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
               help="At most one hit per this many seconds of each video (neighbouring frames of a shot all match); 0 keeps them all.")
 @_default_embedder("clip")
 @embedder_options
-@click.option("--sample-fps", type=float, callback=positive_float("--sample-fps"), help="Frames per second to search (default 2 for clip, every frame for features).")
+@click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help="Frames per second to search (default 2 for clip, every frame for features).")
 @click.option("--every", type=click.IntRange(min=1), help="Search every K-th frame instead.")
 @click.option("--as-typed", is_flag=True, help="Embed a text query only as typed (default: also as 'a photo of <query>.', averaged).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Also write the hits as CSV or JSON (by extension; '-' for CSV on stdout).")
