@@ -119,3 +119,105 @@ def test_valid_edge_values_still_work(capsys, work, command, options):
     (work / "ok.json").unlink()
     for extra in work.glob("ok.totals.*"):
         extra.unlink()
+
+
+# --- item 12: config files -------------------------------------------------------------------
+
+LABELS = '[labels.a]\nexamples = "ex/a"\n\n[labels.b]\nexamples = "ex/b"\n'
+
+# (config text, what the one error line must name besides the file)
+BAD_CONFIGS = {
+    "confidence-text": ('[classify]\nmin_confidence = "high"\n' + LABELS, ["[classify].min_confidence", '"high"']),
+    "confidence-range": ("[classify]\nmin_confidence = 7.5\n" + LABELS, ["[classify].min_confidence", "<= 1", "7.5"]),
+    "fps-list": ("[classify]\nsample_fps = [1]\n" + LABELS, ["[classify].sample_fps", "[1]"]),
+    "fps-inf": ("[classify]\nsample_fps = inf\n" + LABELS, ["[classify].sample_fps", "finite"]),
+    "merge-text": ('[classify]\nmerge = "no"\n' + LABELS, ["[classify].merge", "true or false", '"no"']),
+    "merge-int": ("[classify]\nmerge = 0\n" + LABELS, ["[classify].merge", "true or false"]),
+    "misspelt-key": ("[classify]\nmin_confidnce = 0.4\n" + LABELS, ["[classify].min_confidnce", "did you mean min_confidence?"]),
+    "misspelt-table": ("[clasify]\nmerge = true\n" + LABELS, ["[clasify]", "did you mean [classify]?"]),
+    "key-above-table": ("merge = true\n" + LABELS, ["merge", "[classify].merge"]),
+    "prompts-number": ("[labels.ad]\nprompts = 3\n\n[labels.game]\nprompts = [\"a game\"]\n", ["[labels.ad].prompts", "3"]),
+    "misspelt-label-key": ("[labels.ad]\nprompt = [\"an ad\"]\n\n[labels.game]\nprompts = [\"a game\"]\n",
+                           ["[labels.ad].prompt", "did you mean prompts?"]),
+    "workers-float": ("[batch]\nworkers = 2.5\n" + LABELS, ["[batch].workers", "whole number"]),
+    "timeout-nan": ("[batch]\ntimeout_per_file = nan\n" + LABELS, ["[batch].timeout_per_file", "nan"]),
+    "formats-unknown": ('[batch]\nformats = ["csv", "xml"]\n' + LABELS, ["[batch].formats", "html"]),
+}
+
+
+def command_with_config(command: str, work: Path, config: Path) -> list[str]:
+    if command == "classify":
+        return ["classify", str(work / "in.mp4"), "--config", str(config), "-o", str(work / "out.json")]
+    return ["batch", str(work / "in.mp4"), "--config", str(config), "--out", str(work / "out")]
+
+
+@pytest.mark.parametrize("command", ["classify", "batch"])
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_is_one_usage_error_naming_file_and_key(capsys, work, command, case):
+    """The same check, the same message, in classify and batch: before any work, nothing written."""
+    text, names = BAD_CONFIGS[case]
+    config = work / f"{case}.toml"
+    config.write_text(text)
+    before = sorted(work.iterdir())
+    try:
+        code, out, err = run(capsys, *command_with_config(command, work, config), "--no-cache", "-q")
+    finally:
+        config.unlink()
+    assert_one_usage_line(code, err, str(config), *names)
+    assert out == ""
+    assert sorted(p for p in work.iterdir() if p != config) == [p for p in before if p != config]
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_valid_config_values_are_used_as_written(capsys, work, merge):
+    """Integers are fine where numbers are wanted, and ``merge = false`` means off."""
+    config = work / f"ok-{merge}.toml"
+    config.write_text(f"[classify]\nmin_confidence = 0\nmerge = {str(merge).lower()}\nsample_fps = 5\n\n"
+                      f"[batch]\nworkers = 1\ntimeout_per_file = 600\nformats = \"csv, JSON\"\n\n{LABELS}")
+    code, _, err = run(capsys, "classify", str(work / "in.mp4"), "--config", str(config), "-o", str(work / "ok.json"), "--no-cache", "-q")
+    assert code == EXIT_OK, err
+    settings = json.loads((work / "ok.json").read_text())["settings"]
+    assert settings["classify"]["merge"] is merge and settings["classify"]["min_confidence"] == 0.0
+    assert settings["sampling"] == "fps:5"
+    for path in (work / "ok.json", *work.glob("ok.totals.*"), config):
+        path.unlink()
+
+
+def test_batch_reads_the_same_valid_config(work):
+    from vidscan.batch import load_batch_config
+
+    config = work / "batch-ok.toml"
+    config.write_text("[classify]\nmerge = true\n\n[batch]\nworkers = 2\ntimeout_per_file = 60\nformats = \"csv, JSON, csv\"\n\n" + LABELS)
+    cfg = load_batch_config(config)
+    config.unlink()
+    assert (cfg.workers, cfg.timeout_per_file, cfg.formats) == (2, 60.0, ("csv", "json"))
+    assert cfg.classify == {"merge": True} and cfg.labels.names == ["a", "b"]
+    assert cfg.labels.labels[0].examples == (work / "ex" / "a").resolve()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sample_configs").glob("*.toml")), ids=lambda p: p.name)
+def test_sample_configs_pass_the_schema_in_both_commands(path):
+    from vidscan.batch import load_batch_config
+    from vidscan.labels import load_config
+
+    assert load_config(path).names == load_batch_config(path).labels.names
+
+
+def test_documented_config_example_and_keys_match_the_schema(tmp_path):
+    """The example in vidscan.labels.config's docstring validates; README names every key."""
+    import textwrap
+
+    import vidscan.labels.config as labels_config
+    from vidscan.config import SCHEMA, read_config
+
+    doc = labels_config.__doc__
+    example = tmp_path / "example.toml"
+    example.write_text(textwrap.dedent(doc[doc.index("::") + 2: doc.index("Relative")]))
+    assert read_config(example)["classify"] == {"min_confidence": 0.4, "merge": True}
+    readme = (ROOT / "README.md").read_text()
+    for table in ("classify", "batch"):
+        for key in SCHEMA[table]:
+            assert f"`{key}`" in readme, key

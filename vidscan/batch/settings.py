@@ -11,24 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vidscan._version import __version__
 from vidscan.detect import DEFAULT_DETECTOR
-from vidscan.errors import InputError, UsageError
+from vidscan.config import SCHEMA, read_config
 from vidscan.labels import LabelSet
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from vidscan.labels.config import label_set_from
 
 FORMATS = ("csv", "json")
 #: Every output a batch can write per video; "html" adds a report per video and DIR/index.html.
-ALL_FORMATS = ("csv", "json", "html")
+ALL_FORMATS = SCHEMA["batch"]["formats"].choices
 
 
 @dataclass
@@ -115,60 +110,15 @@ class BatchConfig:
     formats: tuple[str, ...] | None = None
 
 
-_BATCH_KEYS = {"workers", "timeout_per_file", "formats"}
-
-
 def load_batch_config(path: str | Path) -> BatchConfig:
-    """Read the TOML of ``vidscan.labels.config`` plus an optional ``[batch]`` table.
-
-    A config without ``[labels.*]`` tables is fine here: the batch then runs ``scenes``.
-    """
-    from vidscan.labels import load_config
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("config file not found", path=str(path))
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        load_config(p)  # raises the same one-line parse error as `vidscan classify`
-        raise
-    labels = load_config(p) if raw.get("labels") else None
-    classify = raw.get("classify", {})
-    if not isinstance(classify, dict):
-        raise UsageError("[classify] must be a table", path=str(path))
-    batch = raw.get("batch", {})
-    if not isinstance(batch, dict):
-        raise UsageError("[batch] must be a table", path=str(path))
-    unknown = sorted(set(batch) - _BATCH_KEYS)
-    if unknown:
-        raise UsageError(f"unknown key(s) in [batch]: {', '.join(unknown)} (known: {', '.join(sorted(_BATCH_KEYS))})", path=str(path))
-    cfg = BatchConfig(labels=labels, classify=dict(classify))
-    if "workers" in batch:
-        w = batch["workers"]
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            raise UsageError(f"batch.workers must be a whole number >= 1, got {w!r}", path=str(path))
-        cfg.workers = w
-    if "timeout_per_file" in batch:
-        t = batch["timeout_per_file"]
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
-            raise UsageError(f"batch.timeout_per_file must be a number of seconds > 0, got {t!r}", path=str(path))
-        cfg.timeout_per_file = float(t)
-    if "formats" in batch:
-        cfg.formats = parse_formats(batch["formats"], where=f"{path}: batch.formats")
-    return cfg
-
-
-def parse_formats(value: Any, where: str = "--format") -> tuple[str, ...]:
-    """``["csv", "json"]`` or ``"csv,json"`` -> a checked, de-duplicated tuple."""
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) or not items:
-        raise UsageError(f"{where} must list csv, json and/or html")
-    out: list[str] = []
-    for item in items:
-        name = str(item).strip().lower()
-        if name not in ALL_FORMATS:
-            raise UsageError(f"{where}: unknown format {item!r}; use csv, json and/or html")
-        if name not in out:
-            out.append(name)
-    return tuple(out)
+    """Read a config (checked against the one schema, vidscan.config, as for ``classify``):
+    labels, ``[classify]`` and ``[batch]``. Without ``[labels.*]`` tables the batch runs ``scenes``."""
+    config = read_config(path)
+    batch = config.get("batch", {})
+    return BatchConfig(
+        labels=label_set_from(config, path) if config.get("labels") else None,
+        classify=dict(config.get("classify", {})),
+        workers=batch.get("workers"),
+        timeout_per_file=batch.get("timeout_per_file"),
+        formats=tuple(batch["formats"]) if "formats" in batch else None,
+    )

@@ -6,7 +6,8 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, decode_option, embedder_options, FiniteFloat, labelling_options, MAX_SECONDS, sampling_from
+from vidscan.cli.common import cache_options, config_defaults, decode_option, embedder_options, FiniteFloat, labelling_options, sampling_from
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
@@ -77,9 +78,8 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
     label_set = None
     if labels is not None or cfg.labels is not None or examples is not None:
         label_set = resolve_labels(labels if labels is not None else cfg.labels, None, examples)
-    opts = cfg.classify
-    if sample_fps is None and every is None and "sample_fps" in opts:
-        sample_fps = float(opts["sample_fps"])
+    if sample_fps is None and every is None:
+        sample_fps = cfg.classify.get("sample_fps")
     sampling = sampling_from(sample_fps, every)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
     if label_set is None and warn and (per_frame or merge or min_confidence is not None):
@@ -99,8 +99,6 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         sampling=sampling.describe() if sampling is not None else None,
         per_frame=per_frame,
         smooth=smooth,
-        min_confidence=min_confidence if min_confidence is not None else float(opts.get("min_confidence", 0.0)),
-        merge=merge if merge is not None else bool(opts.get("merge", False)),
         min_scene_len=min_scene_len,
         penalty=penalty,
         boundaries=boundaries,
@@ -109,6 +107,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),
         cache_dir=cache_dir,
         use_cache=not no_cache,
+        **config_defaults({"min_confidence": min_confidence, "merge": merge}, cfg.classify),
     )
     if workers is None:
         workers = cfg.workers or (None if engine == "ray" else max(1, (os.cpu_count() or 1) // 2))

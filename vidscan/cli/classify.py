@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import (build_embedder, cache_options, decode_option, default_output, embedder_options, labelling_options, make_cache,
+from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.detect import DEFAULT_DETECTOR, detector_options
@@ -49,11 +49,9 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
 
     check_readable_file(video)
     label_set = resolve_labels(labels, config, examples)
-    opts = label_set.options
-    min_confidence = min_confidence if min_confidence is not None else float(opts.get("min_confidence", 0.0))
-    merge = merge if merge is not None else bool(opts.get("merge", False))
-    if sample_fps is None and every is None and "sample_fps" in opts:
-        sample_fps = float(opts["sample_fps"])
+    segment_options = config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options)
+    if sample_fps is None and every is None:
+        sample_fps = label_set.options.get("sample_fps")
     sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
@@ -67,8 +65,6 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         embedder=emb,
         sampling=sampling,
         per_frame=per_frame,
-        min_confidence=min_confidence,
-        merge=merge,
         smooth=smooth,
         detector_options=detector_options(DEFAULT_DETECTOR, penalty=penalty, min_scene_len=min_scene_len),
         progress=NullProgress() if quiet else ConsoleProgress(),
@@ -79,6 +75,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         level=level.rstrip("s"),
         keep_embeddings=wants_embeddings(exports),
         decode=decode,
+        **segment_options,
     )
     with outputs:  # all of them or none
         written = result.write(target, fmt)

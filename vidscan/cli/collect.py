@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, embedder_options, FiniteFloat, MAX_SECONDS, sampling_from
+from vidscan.cli.common import build_embedder, embedder_options, FiniteFloat, sampling_from
+from vidscan.config import MAX_SECONDS
 
 
 @click.command()

@@ -9,12 +9,10 @@ from typing import Any, Callable
 
 import click
 
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
 
 
-#: Upper bound of every option in seconds (a week): longer is meaningless for one video, and
-#: near float's maximum a duration overflows to inf once multiplied by the frame rate.
-MAX_SECONDS = 7 * 24 * 3600
 
 
 class FiniteFloat(click.FloatRange):
@@ -126,6 +124,13 @@ def sampling_from(sample_fps: float | None, every: int | None):
     if every is not None:
         return Sampling.every(every)
     return None
+
+
+def config_defaults(given: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """Each command-line value of ``given`` (None: not given), else the config's ``[classify]``
+    value from ``options``; left out when neither is set, so the callee's own default applies
+    (written once, there)."""
+    return {key: options[key] if value is None else value for key, value in given.items() if value is not None or key in options}
 
 
 def default_output(video: str, kind: str, fmt: str) -> Path:

@@ -7,7 +7,8 @@ from typing import Callable
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, embedder_options, FiniteFloat, MAX_SECONDS, make_cache, resolve_format, sampling_from, write_stdout
+from vidscan.cli.common import build_embedder, cache_options, embedder_options, FiniteFloat, make_cache, resolve_format, sampling_from, write_stdout
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import EXIT_PARTIAL, UsageError, VidscanError
 
 

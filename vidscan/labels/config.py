@@ -10,23 +10,19 @@ Config format (see sample_configs/)::
     prompts = ["a wide shot of a football match", "players on a green pitch"]
     examples = "examples/game"      # optional: images/clips of this label
 
-Relative ``examples`` paths are resolved against the config file's folder.
+Relative ``examples`` paths are resolved against the config file's folder. Every key, its
+type and range are declared once, in :data:`vidscan.config.SCHEMA`.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidscan.errors import InputError, UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from vidscan.config import read_config
+from vidscan.errors import UsageError
 
 #: Prompt templates for a bare label name (CLIP-style prompt ensembling).
 DEFAULT_TEMPLATES = (
@@ -112,39 +108,22 @@ def parse_label_list(text: str) -> LabelSet:
 
 
 def load_config(path: str | Path) -> LabelSet:
-    """Read a TOML label config; a syntax error names the line."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("config file not found", path=str(path))
-    try:
-        text = p.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        reason = str(exc).replace("(at end of document)", f"(at line {text.count(chr(10)) + 1}, the end of the file)")
-        raise UsageError(f"config does not parse: {reason}", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise UsageError("config is not UTF-8 text", path=str(path)) from None
-    labels_raw = raw.get("labels")
-    if not isinstance(labels_raw, dict) or not labels_raw:
+    """Read a TOML label config, checked against the one config schema (vidscan.config)."""
+    return label_set_from(read_config(path), path)
+
+
+def label_set_from(config: dict[str, Any], path: str | Path) -> LabelSet:
+    """The label set of a config already read by :func:`vidscan.config.read_config` (``path``
+    resolves relative ``examples`` folders); its ``[classify]`` table becomes the options."""
+    tables = config.get("labels")
+    if not tables:
         raise UsageError("config has no [labels.NAME] tables", path=str(path))
     labels: list[LabelSpec] = []
-    for name, body in labels_raw.items():
-        if not isinstance(body, dict):
-            raise UsageError(f"[labels.{name}] must be a table with prompts and/or examples", path=str(path))
+    for name, body in tables.items():
         prompts = body.get("prompts", [])
-        if isinstance(prompts, str):
-            prompts = [prompts]
-        if not isinstance(prompts, list) or not all(isinstance(x, str) and x.strip() for x in prompts):
-            raise UsageError(f"labels.{name}.prompts must be a list of non-empty strings", path=str(path))
-        examples = body.get("examples")
-        example_path = (p.parent / examples).resolve() if isinstance(examples, str) else None
-        if examples is not None and not isinstance(examples, str):
-            raise UsageError(f"labels.{name}.examples must be a folder path", path=str(path))
-        if not prompts and example_path is None:
+        examples = (Path(path).parent / body["examples"]).resolve() if "examples" in body else None
+        if not prompts and examples is None:
             prompts = default_prompts(name)
-        labels.append(LabelSpec(name, list(prompts), example_path))
+        labels.append(LabelSpec(name, list(prompts), examples))
     check_names([lab.name for lab in labels])
-    options = raw.get("classify", {})
-    if not isinstance(options, dict):
-        raise UsageError("[classify] must be a table", path=str(path))
-    return LabelSet(labels, options=options, source=str(p))
+    return LabelSet(labels, options=dict(config.get("classify", {})), source=str(path))
