@@ -102,11 +102,15 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
 def download_weights(model: str, tag: str, cache_dir: str | None = None) -> str:
     """Download ``model``/``tag`` into the Hugging Face cache (or ``cache_dir``) and return its
     path; :class:`ModelUnavailableError` (one line, how to get the weights) when offline or when
-    the download fails. The hub client's retry warnings are silenced: the error says it all."""
-    import open_clip
-
+    the download fails. The hub client's retry warnings are silenced: the error says it all.
+    The probe comes first, before open_clip is even imported (seconds): offline, the answer is
+    immediate, and a misspelt tag is only reported where the download can run."""
     if not hub_reachable():
         raise ModelUnavailableError(offline_message(model, tag))
+    import open_clip
+
+    if tag not in open_clip.list_pretrained_tags_by_model(model):
+        raise UsageError(f"unknown model/tag {model}/{tag}; see 'vidscan models list'")
     cfg = open_clip.get_pretrained_cfg(model, tag)
     hub_logger = logging.getLogger("huggingface_hub")
     level = hub_logger.level
