@@ -2,8 +2,10 @@
 
 An entry is keyed by the file's identity (absolute path, size, modification time), the
 embedder's identity (model and weights) and the sampling. Entries are written atomically and
-carry a SHA-256 of their arrays; an entry that fails to load or to verify is deleted and
-recomputed, never trusted.
+carry a SHA-256 of everything that is read back (the arrays and the exact bytes of the JSON
+metadata), and the caller's parser must accept what was read: an entry that fails to load,
+to verify or to parse is deleted and recomputed, never trusted and never an error. The cache
+is our own state, but any program (or a disk) can change it.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
 from vidscan.atomic import atomic_write_bytes
 
-FORMAT_VERSION = 2
+#: 3: the checksum covers the metadata too (entries of older versions are never looked up).
+FORMAT_VERSION = 3
 _ARRAYS = ("indices", "times", "embeddings", "luma", "diffs")
+#: What a parser may raise on an entry that verifies but does not make sense (a bug in an old
+#: writer, a hand-made file with a valid checksum): the entry is a miss, not a crash.
+INVALID_ENTRY_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+T = TypeVar("T")
 
 
 def default_cache_dir() -> Path:
@@ -39,13 +46,15 @@ def file_identity(path: str | Path) -> str:
     return f"{p}|{st.st_size}|{st.st_mtime_ns}"
 
 
-def _digest(arrays: dict[str, np.ndarray]) -> str:
+def _digest(arrays: dict[str, np.ndarray], meta: bytes) -> str:
+    """SHA-256 of the arrays (names, dtypes, shapes, bytes) and of the metadata's exact bytes."""
     h = hashlib.sha256()
     for name in _ARRAYS:
         a = np.ascontiguousarray(arrays[name])
         h.update(name.encode())
         h.update(str(a.dtype).encode() + str(a.shape).encode())
         h.update(a.tobytes())
+    h.update(b"meta" + str(len(meta)).encode() + b":" + meta)
     return h.hexdigest()
 
 
@@ -65,8 +74,10 @@ class EmbeddingCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
 
-    def load(self, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-        """Arrays and metadata of a verified entry, or None (missing or damaged: then removed)."""
+    def load(self, key: str, parse: Callable[[dict[str, np.ndarray], dict[str, Any]], T]) -> T | None:
+        """``parse(arrays, metadata)`` of a verified entry, or None when it is missing or damaged
+        (unreadable, checksum mismatch, or ``parse`` rejects it with one of
+        :data:`INVALID_ENTRY_ERRORS`): a damaged entry is deleted, so the caller recomputes it."""
         path = self._path(key)
         if not path.exists():
             self.misses += 1
@@ -74,22 +85,29 @@ class EmbeddingCache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
-                meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("format") != FORMAT_VERSION or meta.get("sha256") != _digest(arrays):
+                raw_meta = bytes(data["meta"])
+                checksum = bytes(data["sha256"]).decode("ascii")
+            if checksum != _digest(arrays, raw_meta):
                 raise ValueError("checksum mismatch")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
+            meta = json.loads(raw_meta.decode())
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+                raise ValueError("not an entry of this format")
+            value = parse(arrays, meta)
+        except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, *INVALID_ENTRY_ERRORS):
             self.rejected += 1
             self.misses += 1
             path.unlink(missing_ok=True)
             return None
         self.hits += 1
-        return arrays, meta
+        return value
 
     def store(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
         """Write an entry atomically (never a half-written file under the final name)."""
-        meta = dict(meta, format=FORMAT_VERSION, sha256=_digest(arrays))
+        raw_meta = json.dumps(dict(meta, format=FORMAT_VERSION)).encode()
+        checksum = _digest(arrays, raw_meta).encode("ascii")
         buffer = io.BytesIO()
-        np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **{k: arrays[k] for k in _ARRAYS})
+        np.savez(buffer, meta=np.frombuffer(raw_meta, np.uint8), sha256=np.frombuffer(checksum, np.uint8),
+                 **{k: arrays[k] for k in _ARRAYS})
         path = self._path(key)
         atomic_write_bytes(path, buffer.getvalue())
         return path

@@ -8,6 +8,7 @@ long the video is: only the embeddings (a few hundred bytes per sampled frame) a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import queue
 import threading
 import time
@@ -135,6 +136,18 @@ class _Collector:
 
 
 def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: Sampling) -> EmbeddedVideo:
+    """The video of a cache entry; raises ValueError/TypeError/KeyError on one that does not make
+    sense (the cache then drops it and the video is embedded again)."""
+    n = len(arrays["indices"])
+    if arrays["embeddings"].ndim != 2 or any(len(arrays[k]) != n for k in ("times", "embeddings", "luma")) \
+            or len(arrays["diffs"]) not in (0, n):
+        raise ValueError("arrays of different lengths")
+    damaged = [(float(a), float(b)) for a, b in meta.get("damaged", [])]
+    frame_count, duration_s = int(meta["frame_count"]), float(meta["duration_s"])
+    if frame_count < n or not np.isfinite(duration_s) or duration_s < 0:
+        raise ValueError("impossible frame count or duration")
+    if not isinstance(meta["info"], dict) or not isinstance(meta["embedder"], str):
+        raise TypeError("malformed metadata")
     return EmbeddedVideo(
         info=VideoInfo(**meta["info"]),
         sampling=sampling,
@@ -144,12 +157,20 @@ def _from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: S
         embeddings=arrays["embeddings"],
         luma=arrays["luma"],
         diffs=arrays["diffs"],
-        frame_count=int(meta["frame_count"]),
-        duration_s=float(meta["duration_s"]),
-        damaged=[tuple(r) for r in meta.get("damaged", [])],
+        frame_count=frame_count,
+        duration_s=duration_s,
+        damaged=damaged,
         timings={"probe_s": 0.0, "decode_s": 0.0, "embed_s": 0.0, "cache_load_s": 0.0},
         from_cache=True,
     )
+
+
+def _coarse_from_cache(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> tuple[EmbeddedVideo, dict[str, Any] | None]:
+    """A coarse-to-fine cache entry: the video and the summary of how it was decoded."""
+    coarse = meta.get("coarse")
+    if coarse is not None and not isinstance(coarse, dict):
+        raise TypeError("malformed coarse summary")
+    return _from_cache(arrays, meta, Sampling.all_frames()), coarse
 
 
 def _store(cache: EmbeddingCache, key: str, video: EmbeddedVideo, extra: dict[str, Any] | None = None) -> None:
@@ -196,10 +217,10 @@ def embed_video_multi(
         for i, (emb, smp) in enumerate(requests):
             t = time.perf_counter()
             keys[i] = cache.key(path, emb.identity(), smp.describe(), backend)
-            hit = cache.load(keys[i])
+            hit = cache.load(keys[i], functools.partial(_from_cache, sampling=smp))
             if hit is not None:
-                results[i] = _from_cache(*hit, smp)
-                results[i].timings["cache_load_s"] = time.perf_counter() - t
+                hit.timings["cache_load_s"] = time.perf_counter() - t
+                results[i] = hit
     todo = [i for i, r in enumerate(results) if r is None]
     if not todo:
         return results  # type: ignore[return-value]
@@ -392,9 +413,9 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
-        hit = cache.load(key) if cache is not None and key is not None else None  # both or neither
+        hit = cache.load(key, _coarse_from_cache) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
-            return EveryFrame(_from_cache(hit[0], hit[1], Sampling.all_frames()), hit[1].get("coarse"))
+            return EveryFrame(*hit)
         try:
             video, stats = embed_coarse_to_fine(path, emb, progress=progress)
         except CoarseUnavailable as exc:

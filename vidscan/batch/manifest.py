@@ -6,18 +6,22 @@ outputs are in place (see vidscan.batch.runner), so ``done`` can be trusted; ``r
 left by a dead run are set back to ``pending`` when the next run starts (the lock in
 :func:`acquire_lock` guarantees no other run is alive). ``synchronous=NORMAL``: a power cut
 may forget the last few ``done`` marks (those videos are redone), never corrupt the file.
+A row that does not make sense (edited by hand, written by a buggy version: a column of the
+wrong type, ``label_seconds`` that is not a JSON object of numbers) is dropped when it is
+read, so its video is redone like a new one; the manifest never stops a run.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import socket
 import sqlite3
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -114,6 +118,8 @@ class Manifest:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        #: Rows dropped because they did not make sense ("key: why"), for a warning.
+        self.dropped: list[str] = []
         refuse_links(self.path, *(self.path.with_name(self.path.name + suffix) for suffix in _SQLITE_SIDE_FILES))
         try:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644))  # create it here, never at a link's target
@@ -148,12 +154,25 @@ class Manifest:
 
     # -- reading -----------------------------------------------------------------------
     def get(self, key: str) -> VideoRow | None:
+        """The row of ``key``; None when there is none or it is invalid (then it is deleted)."""
         row = self.conn.execute("SELECT * FROM videos WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _to_row(row)
+        return None if row is None else self._checked(row)
 
     def rows(self) -> Iterator[VideoRow]:
-        for row in self.conn.execute("SELECT * FROM videos ORDER BY path"):
-            yield _to_row(row)
+        """Every valid row, by path (invalid ones are deleted)."""
+        for row in self.conn.execute("SELECT * FROM videos ORDER BY path").fetchall():
+            checked = self._checked(row)
+            if checked is not None:
+                yield checked
+
+    def _checked(self, row: sqlite3.Row) -> VideoRow | None:
+        try:
+            return parse_row(dict(row))
+        except (ValueError, TypeError, KeyError) as exc:
+            with self._tx():
+                self.conn.execute("DELETE FROM videos WHERE key = ?", (row["key"],))
+            self.dropped.append(f"{row['key']}: {exc}")
+            return None
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATES}
@@ -227,10 +246,51 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _to_row(row: sqlite3.Row) -> VideoRow:
-    data = dict(row)
-    data["label_seconds"] = json.loads(data["label_seconds"]) if data.get("label_seconds") else {}
-    return VideoRow(**data)
+_TEXT = ("key", "path", "output")
+_OPTIONAL_TEXT = ("settings", "error")
+_INTS = ("attempts", "completions")
+_OPTIONAL_INTS = ("size", "mtime_ns", "run_id", "segments")
+_OPTIONAL_FLOATS = ("started_at", "finished_at", "duration_s", "wall_s", "x_realtime")
+
+
+def parse_row(data: dict[str, Any]) -> VideoRow:
+    """A manifest row as a :class:`VideoRow`, checking every column's type (SQLite stores
+    whatever it is given); raises ValueError or TypeError on a row that does not make sense."""
+    for name in _TEXT:
+        if not isinstance(data[name], str) or not data[name]:
+            raise TypeError(f"{name} is not a non-empty text")
+    for name in _OPTIONAL_TEXT:
+        if data[name] is not None and not isinstance(data[name], str):
+            raise TypeError(f"{name} is not text")
+    if data["state"] not in STATES:
+        raise ValueError(f"unknown state {data['state']!r}")
+    for name in _INTS + _OPTIONAL_INTS:
+        if not (data[name] is None and name in _OPTIONAL_INTS) and type(data[name]) is not int:
+            raise TypeError(f"{name} is not an integer")
+    for name in _OPTIONAL_FLOATS:
+        value = data[name]
+        if value is not None and (type(value) not in (int, float) or not math.isfinite(value)):
+            raise TypeError(f"{name} is not a number")
+    values = {f.name: data[f.name] for f in fields(VideoRow)}
+    values["label_seconds"] = parse_label_seconds(data["label_seconds"])
+    return VideoRow(**values)
+
+
+def parse_label_seconds(text: Any) -> dict[str, float]:
+    """``label_seconds``: a JSON object {label: seconds}, empty when NULL."""
+    if text is None or text == "":
+        return {}
+    if not isinstance(text, str):
+        raise TypeError("label_seconds is not text")
+    value = json.loads(text)  # JSONDecodeError is a ValueError
+    if not isinstance(value, dict):
+        raise TypeError("label_seconds is not a JSON object")
+    out = {}
+    for label, seconds in value.items():
+        if type(seconds) not in (int, float) or not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"label_seconds[{label!r}] is not a number of seconds")
+        out[label] = float(seconds)
+    return out
 
 
 class BatchLock:

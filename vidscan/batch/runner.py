@@ -98,6 +98,9 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
             report.stale_reset = manifest.reset_stale()
             fingerprint = settings.fingerprint()
             todo = _plan(inputs, root, manifest, fingerprint, options.retry_failed, report)
+            if manifest.dropped and warn:
+                warn(f"{len(manifest.dropped)} manifest row(s) did not make sense and were dropped; "
+                     "those videos are processed again")
             run_id = manifest.start_run(options.engine, fingerprint, settings.describe(), len(inputs))
             if todo:
                 _process(todo, root, manifest, settings, fingerprint, run_id, options, progress, report, warn)

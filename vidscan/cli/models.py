@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.errors import ModelUnavailableError, UsageError
+from vidscan.errors import UsageError
 
 
 @click.group()
@@ -38,13 +38,7 @@ def list_models(model: str | None) -> None:
 @click.option("--cache-dir", help="Where to put the weights (default: the Hugging Face cache).")
 def download(model: str, tag: str, cache_dir: str | None) -> None:
     """Download MODEL's TAG weights now, so later runs work offline."""
-    import open_clip
+    from vidscan.embed.clip import download_weights
 
-    if tag not in open_clip.list_pretrained_tags_by_model(model):
-        raise UsageError(f"unknown model/tag {model}/{tag}; see 'vidscan models list'")
-    cfg = open_clip.get_pretrained_cfg(model, tag)
-    try:
-        path = open_clip.download_pretrained(cfg, cache_dir=cache_dir)
-    except Exception as exc:  # network errors come in many types
-        raise ModelUnavailableError(f"download of {model}/{tag} failed: {str(exc).splitlines()[0]}") from None
+    path = download_weights(model, tag, cache_dir)  # offline or failed: one line, exit 4, within seconds
     click.echo(f"downloaded {model}/{tag} to {path}")

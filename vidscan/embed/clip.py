@@ -2,9 +2,14 @@
 
 Weights are never fetched silently on an offline machine: a tag is first looked up in the
 local caches (Hugging Face hub cache, open_clip's URL cache); only if it is missing and the
-hub is reachable does open_clip download it. Otherwise :class:`ModelUnavailableError` says
-how to provide the weights. Preprocessing runs on tensors (frames arrive already resized by
-the decoder), on the GPU when there is one, in fp16 there.
+hub answers a quick probe is it downloaded. Otherwise :class:`ModelUnavailableError` says,
+in one line and within seconds, how to provide the weights.
+
+Checkpoints are read by vidscan itself (:func:`read_checkpoint`: safetensors, or
+``torch.load(weights_only=True)``), never by open_clip's loader, so a pickle that would run
+code is refused whatever torch and open_clip versions are installed (torch < 2.6 defaults to
+``weights_only=False`` and older open_clip does not pass it). Preprocessing runs on tensors
+(frames arrive already resized by the decoder), on the GPU when there is one, in fp16 there.
 """
 
 from __future__ import annotations
@@ -13,20 +18,28 @@ import contextlib
 import difflib
 import logging
 import os
+import pickle
 import socket
+import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from vidscan.embed.base import Embedder, check_frames
 from vidscan.errors import ModelUnavailableError, UsageError
 
+if TYPE_CHECKING:
+    import torch
+
 DEFAULT_MODEL = "ViT-B-32"
 DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 FITS = ("squash", "crop", "pad")
 _RANDOM = ("none", "random")
+#: Seconds the hub probe may take (name lookup included) before the hub counts as unreachable.
+HUB_PROBE_TIMEOUT_S = 3.0
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -47,14 +60,104 @@ def _looks_like_path(pretrained: str) -> bool:
     return os.sep in pretrained or pretrained.endswith((".pt", ".pth", ".bin", ".safetensors")) or Path(pretrained).exists()
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when empty): errors stay one line."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def hub_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) asks for no network at all."""
+    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on") for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to the hub (``$HF_ENDPOINT``, else huggingface.co) opens within
+    ``timeout`` seconds. The name lookup runs in a thread too (``getaddrinfo`` has no timeout of
+    its own), so a machine without network answers in ``timeout``, not after the hub client's
+    minutes of retries."""
+    if hub_offline():
+        return False
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    if not url.hostname:
         return False
     try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
+        port = url.port or (80 if url.scheme == "http" else 443)
+    except ValueError:
         return False
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection((url.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    probe = threading.Thread(target=connect, name="vidscan-hub-probe", daemon=True)
+    probe.start()
+    probe.join(timeout)
+    return bool(result and result[0])
+
+
+def download_weights(model: str, tag: str, cache_dir: str | None = None) -> str:
+    """Download ``model``/``tag`` into the Hugging Face cache (or ``cache_dir``) and return its
+    path; :class:`ModelUnavailableError` (one line, how to get the weights) when offline or when
+    the download fails. The hub client's retry warnings are silenced: the error says it all.
+    The probe comes first, before open_clip is even imported (seconds): offline, the answer is
+    immediate, and a misspelt tag is only reported where the download can run."""
+    if not hub_reachable():
+        raise ModelUnavailableError(offline_message(model, tag))
+    import open_clip
+
+    if tag not in open_clip.list_pretrained_tags_by_model(model):
+        raise UsageError(f"unknown model/tag {model}/{tag}; see 'vidscan models list'")
+    cfg = open_clip.get_pretrained_cfg(model, tag)
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")
+            path = open_clip.download_pretrained(cfg, cache_dir=cache_dir)
+    except Exception as exc:  # noqa: BLE001 - network and hub errors come in many types
+        raise ModelUnavailableError(f"download of {model}/{tag} failed ({first_line(exc)}); {offline_message(model, tag)}") from None
+    finally:
+        hub_logger.setLevel(level)
+    if not path or not os.path.isfile(path):
+        raise ModelUnavailableError(offline_message(model, tag))
+    return str(path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, "torch.Tensor"]:
+    """The tensors of a local checkpoint (a state dict, possibly under ``"state_dict"``), read
+    without running code: safetensors, or ``torch.load(weights_only=True)`` passed explicitly
+    (torch < 2.6 defaults to False). A file that needs more than tensors is refused."""
+    import torch
+
+    path = str(path)
+    try:
+        if path.endswith(".safetensors"):
+            from safetensors.torch import load_file
+
+            checkpoint: Any = load_file(path, device="cpu")
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # objects other than tensors, or not a pickle at all
+        raise ModelUnavailableError(
+            f"cannot load CLIP weights {path}: not a plain weights file (vidscan reads .safetensors and state "
+            "dicts of tensors saved with torch.save, never other pickled objects, which could run code)") from None
+    except Exception as exc:  # noqa: BLE001 - a bad file fails in many ways (zip, header, truncation)
+        raise ModelUnavailableError(f"cannot load CLIP weights {path}: {first_line(exc)}") from None
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict):
+        checkpoint = checkpoint["state_dict"]
+    if not isinstance(checkpoint, dict) or not checkpoint or \
+            not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in checkpoint.items()):
+        raise ModelUnavailableError(f"cannot load CLIP weights {path}: not a state dict of tensors")
+    if all(k.startswith("module.") for k in checkpoint):  # saved from DistributedDataParallel
+        checkpoint = {k[len("module."):]: v for k, v in checkpoint.items()}
+    return checkpoint
 
 
 def cached_checkpoint(model: str, tag: str, cache_dir: str | None = None) -> str | None:
@@ -101,6 +204,22 @@ def offline_message(model: str, tag: str) -> str:
     )
 
 
+def load_weights(net: "torch.nn.Module", checkpoint: str, model: str) -> None:
+    """Put the tensors of ``checkpoint`` (read by :func:`read_checkpoint`) into ``net``, all of them:
+    a checkpoint of another architecture is a :class:`ModelUnavailableError`, not random layers."""
+    state = read_checkpoint(checkpoint)
+    try:
+        result = net.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shapes that do not match
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint}: they do not fit {model}: {lines[-1] if lines else exc}") from None
+    if result.missing_keys or result.unexpected_keys:
+        first = (result.missing_keys or result.unexpected_keys)[0]
+        raise ModelUnavailableError(
+            f"cannot load CLIP weights {checkpoint}: they do not fit {model}: {len(result.missing_keys)} tensors missing, "
+            f"{len(result.unexpected_keys)} unexpected (e.g. {first!r})")
+
+
 class ClipEmbedder(Embedder):
     """open_clip image (and text) towers; see the module docstring.
 
@@ -141,15 +260,20 @@ class ClipEmbedder(Embedder):
         self.fit = fit
         self.device = resolve_device(device)
         self.batch_size = batch_size or (256 if self.device.startswith("cuda") else 32)
-        self._weights_id, checkpoint = self._resolve_weights(model, pretrained, cache_dir)
+        self._weights_id, checkpoint, tag_cfg = self._resolve_weights(model, pretrained, cache_dir)
+        options: dict[str, Any] = {}
+        if tag_cfg:  # what open_clip would take from the tag: activation and normalisation
+            options["force_quick_gelu"] = bool(tag_cfg.get("quick_gelu", False))
+            if tag_cfg.get("mean") and tag_cfg.get("std"):
+                options.update(image_mean=tuple(tag_cfg["mean"]), image_std=tuple(tag_cfg["std"]))
         with warnings.catch_warnings(), _quiet_root_logger():
             warnings.simplefilter("ignore")  # open_clip warns about random init; the CLI says it itself
             try:
-                net, _, _ = open_clip.create_model_and_transforms(model, pretrained=checkpoint, device=self.device, cache_dir=cache_dir)
-            except Exception as exc:  # noqa: BLE001 - a bad file fails in many ways (pickle, safetensors, shapes)
-                if checkpoint is not None and not _looks_like_path(checkpoint):
-                    raise ModelUnavailableError(offline_message(model, checkpoint)) from None
-                raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint!r}: {str(exc).splitlines()[0]}") from None
+                net, _, _ = open_clip.create_model_and_transforms(model, pretrained=None, device=self.device, **options)
+            except Exception as exc:  # noqa: BLE001 - e.g. a Hugging Face text tower whose config is not cached
+                raise ModelUnavailableError(f"cannot build CLIP model {model}: {first_line(exc)}") from None
+        if checkpoint is not None:
+            load_weights(net, checkpoint, model)
         self.random_weights = checkpoint is None
         net.eval()
         self.half = self.device.startswith("cuda")
@@ -170,28 +294,24 @@ class ClipEmbedder(Embedder):
             self._dim = int(net.encode_image(probe).shape[-1])
 
     @staticmethod
-    def _resolve_weights(model: str, pretrained: str | None, cache_dir: str | None) -> tuple[str, str | None]:
-        """(identity of the weights, what to pass to open_clip as ``pretrained``)."""
+    def _resolve_weights(model: str, pretrained: str | None, cache_dir: str | None) -> tuple[str, str | None, dict[str, Any] | None]:
+        """(identity of the weights, local file to read them from, the tag's open_clip config)."""
         import open_clip
 
         if pretrained is None or str(pretrained).lower() in _RANDOM:
-            return "random-init", None
+            return "random-init", None, None
         pretrained = str(pretrained)
         if _looks_like_path(pretrained):
             path = Path(pretrained).expanduser()
             if not path.is_file():
                 raise ModelUnavailableError(f"checkpoint not found: {pretrained}")
             stat = path.stat()
-            return f"file:{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}", str(path)
+            return f"file:{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}", str(path), None
         tags = open_clip.list_pretrained_tags_by_model(model)
         if pretrained not in tags:
             raise UsageError(f"unknown pretrained tag {pretrained!r} for {model}; known tags: {', '.join(tags) or 'none'}")
-        cached = cached_checkpoint(model, pretrained, cache_dir)
-        if cached:
-            return f"tag:{pretrained}", cached
-        if not _hub_reachable():
-            raise ModelUnavailableError(offline_message(model, pretrained))
-        return f"tag:{pretrained}", pretrained
+        local = cached_checkpoint(model, pretrained, cache_dir) or download_weights(model, pretrained, cache_dir)
+        return f"tag:{pretrained}", local, open_clip.get_pretrained_cfg(model, pretrained)
 
     @property
     def dim(self) -> int:
