@@ -22,8 +22,9 @@ import numpy as np
 
 from vidscan.atomic import atomic_write_bytes
 
-#: 3: the checksum covers the metadata too (entries of older versions are never looked up).
-FORMAT_VERSION = 3
+#: 3: the checksum covers the metadata too; 4: timestamps repaired on disordered files, the video
+#: stream chosen as FFmpeg would (entries of older versions are never looked up).
+FORMAT_VERSION = 4
 _ARRAYS = ("indices", "times", "embeddings", "luma", "diffs")
 #: What a parser may raise on an entry that verifies but does not make sense (a bug in an old
 #: writer, a hand-made file with a valid checksum): the entry is a miss, not a crash.

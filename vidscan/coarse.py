@@ -44,7 +44,8 @@ from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.gop import GopDecoder, PacketIndex, PacketScan, default_workers, demux_tolerantly, to_rgb
-from vidscan.video.pyav_backend import PyAVSource, _open_container
+from vidscan.video.container import open_container, video_stream
+from vidscan.video.pyav_backend import PyAVSource
 
 #: Keyframe-to-keyframe distance (unit embeddings) above which a stretch is decoded in full.
 #: Measured on the accuracy corpus re-encoded with a fixed 1 s GOP (benchmarks/throughput.py
@@ -90,15 +91,15 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     (keyframes that are not IDR) FFmpeg's H.264 decoder then never outputs most of them.
     """
     progress = progress or NullProgress()
-    container = _open_container(path)
+    container = open_container(path)
     jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
     decoded: dict[int, tuple[np.ndarray, float]] = {}
     failures: list[BaseException] = []
 
     def decode_keyframes() -> None:
-        own = _open_container(path)  # a codec context configured exactly like the stream's
+        own = open_container(path)  # a codec context configured exactly like the stream's
         try:
-            ctx = own.streams.video[0].codec_context
+            ctx = video_stream(own).codec_context
             ctx.thread_count = 1
             while (job := jobs.get()) is not None:
                 pts, packet = job
@@ -122,9 +123,10 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         thread.start()
     scan = PacketScan()
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         tb = stream.time_base
         start = int(stream.start_time) if stream.start_time is not None else None
+        reorders = bool(stream.codec_context.has_b_frames)
         progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
         for packet in demux_tolerantly(container, stream):
             scan.add(packet)
@@ -141,11 +143,13 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         progress.finish()
     if failures:
         raise failures[0]
-    index = scan.index(tb, start, keys=sorted(decoded))
+    index = scan.index(tb, start, keys=sorted(decoded), reorders=reorders)
     if index is None:
         if scan.without_pts:
             raise CoarseUnavailable("its packets carry no timestamps (a raw elementary stream)")
         raise InputError("video stream has no frames", path=path)
+    if not index.ordered:
+        raise CoarseUnavailable("its timestamps are out of order, so frames are read in one sequential decode")
     shown = set(index.pts.tolist())
     broken = frozenset(p for p in scan.keys if p in shown and p not in decoded)  # shown keyframes that did not decode
     if broken:
@@ -401,6 +405,7 @@ def embed_coarse_to_fine(
         damage.add_damage(float(t), float(t) + frame_s)
     if info.duration_s and end_s < info.duration_s - 0.5:
         damage.add_damage(end_s, info.duration_s)  # truncated: the container promised more
+    damage.add_damages(index.gaps)
     info = dataclasses.replace(info, frame_count=n, frame_count_exact=True, duration_s=round(end_s, 6))
     video = EmbeddedVideo(
         info=info,

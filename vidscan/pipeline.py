@@ -309,6 +309,8 @@ def build_timeline(video: EmbeddedVideo, boundaries: list[Boundary], settings: d
         "damaged_ranges_s": [list(r) for r in video.damaged],
         "timings_s": {k: round(v, 4) for k, v in video.timings.items()},
     }
+    if video.info.stream_note():
+        stats["notes"] = [video.info.stream_note()]
     return Timeline(video=video.info, segments=segments, settings=settings or {}, stats=stats)
 
 

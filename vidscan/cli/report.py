@@ -43,7 +43,7 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     damaged = timeline.stats.get("damaged_ranges_s") or []
     if damaged:
         spans = ", ".join(f"{timecode(a)}-{timecode(b)}" for a, b in damaged)
-        click.echo(f"vidscan: warning: could not decode {spans}; those stretches are included in the timeline as-is", err=True)
+        click.echo(f"vidscan: warning: could not decode {spans} (damaged, or a gap in the timestamps); those stretches are included in the timeline as-is", err=True)
     t = timeline.stats.get("timings_s", {})
     total = t.get("total_s") or 0
     speed = f", {timeline.duration_s / total:.1f}x realtime" if total else ""

@@ -43,6 +43,14 @@ class DecodeStats:
         else:
             self.damaged.append((round(start, 6), round(end, 6)))
 
+    def add_damages(self, ranges) -> None:
+        """Record damaged stretches found out of order (e.g. timestamp gaps from the index),
+        keeping the list sorted and merged."""
+        everything = sorted([*self.damaged, *(tuple(r) for r in ranges)])
+        self.damaged = []
+        for start, end in everything:
+            self.add_damage(start, end)
+
 
 class VideoSource(ABC):
     """One open video. Use as a context manager; iterate with :meth:`batches`."""

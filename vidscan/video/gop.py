@@ -19,12 +19,8 @@ import av
 import av.error
 import numpy as np
 
-
-
-def _open_container(path: str):
-    from vidscan.video.pyav_backend import _open_container as open_checked  # (it imports this module)
-
-    return open_checked(path)
+from vidscan.video.container import open_container, video_stream
+from vidscan.video.timestamps import absurd_gaps, rebase_resets, stamped_in_decode_order, typical_step
 
 
 @dataclass
@@ -43,6 +39,12 @@ class PacketIndex:
     #: Every keyframe packet, shown or not (an edit list can hide the keyframe that the first
     #: shown frames need): where decoding may start. Defaults to ``key_pts``.
     seek_pts: np.ndarray | None = None
+    #: False when the timestamps were reset or written in decode order (vidscan.video.timestamps):
+    #: ``pts`` then holds the repaired times, one per frame, but a frame's own timestamp does
+    #: not say which of them it is, so only a sequential decode may use the index.
+    ordered: bool = True
+    #: (start s, end s) from the stream start of every absurd gap between consecutive frames.
+    gaps: tuple[tuple[float, float], ...] = ()
 
     def seek_point(self, pts: int) -> int:
         """The last keyframe at or before ``pts`` (the first one if none is)."""
@@ -80,8 +82,8 @@ class GopDecoder:
         self.damaged: list[int] = []  # pts of packets that failed to decode
 
     def _open(self) -> None:
-        self.container = _open_container(self.path)
-        self.stream = self.container.streams.video[0]
+        self.container = open_container(self.path)
+        self.stream = video_stream(self.container)
         self.stream.thread_type = "SLICE"
         self.stream.codec_context.thread_count = 1
 
@@ -203,16 +205,26 @@ class PacketScan:
             self.pts.append(pts)
             self.last_duration = int(packet.duration or self.last_duration)
 
-    def index(self, time_base: Fraction, start: int | None, keys: list[int] | None = None) -> PacketIndex | None:
+    def index(self, time_base: Fraction, start: int | None, keys: list[int] | None = None,
+              reorders: bool = False) -> PacketIndex | None:
         """The index (None without timestamps). ``keys``: the keyframes to list, of those
-        shown (default: every keyframe packet)."""
+        shown (default: every keyframe packet); ``reorders``: the codec has B-frames (see
+        :func:`vidscan.video.timestamps.stamped_in_decode_order`)."""
         if not self.pts:
             return None
-        pts = np.unique(np.asarray(self.pts, np.int64))
+        raw = np.asarray(self.pts, np.int64)
+        step = self.last_duration or int(typical_step(raw)) or 1
+        repaired, resets = rebase_resets(raw, step)
+        ordered = not resets and len(np.unique(raw)) == len(raw) and not stamped_in_decode_order(raw, reorders, len(self.keys))
+        pts = np.unique(raw) if ordered else np.sort(repaired)  # disordered: one entry per frame, repaired
         shown = set(pts.tolist())
         key_pts = np.unique(np.asarray([k for k in (self.keys if keys is None else keys) if k in shown], np.int64))
-        return PacketIndex(pts, key_pts, time_base, start if start is not None else int(pts[0]), self.last_duration,
-                           frozenset(self.open_keys), frozenset(self.corrupt), np.unique(np.asarray(self.keys, np.int64)))
+        first = start if start is not None else int(pts[0])
+        seconds = (pts - first).astype(np.float64) * float(time_base)
+        gaps = tuple(absurd_gaps(seconds, step * float(time_base)))
+        return PacketIndex(pts, key_pts, time_base, first, self.last_duration,
+                           frozenset(self.open_keys), frozenset(self.corrupt), np.unique(np.asarray(self.keys, np.int64)),
+                           ordered=ordered, gaps=gaps)
 
 
 def demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
@@ -228,13 +240,14 @@ def demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
 def index_packets(path: str) -> PacketIndex | None:
     """A demux-only pass (no decoding, ~1000x faster than decoding); None when the packets
     carry no timestamps (a raw elementary stream)."""
-    container = _open_container(path)
+    container = open_container(path)
     scan = PacketScan()
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         for packet in demux_tolerantly(container, stream):
             scan.add(packet)
-        return scan.index(stream.time_base, int(stream.start_time) if stream.start_time is not None else None)
+        return scan.index(stream.time_base, int(stream.start_time) if stream.start_time is not None else None,
+                          reorders=bool(stream.codec_context.has_b_frames))
     finally:
         container.close()
 

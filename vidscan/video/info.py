@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """Metadata of a video's first video stream.
+    """Metadata of a video's video stream (the one FFmpeg would choose, see vidscan.video.container).
 
     From a probe, ``frame_count`` and ``duration_s`` are what the container declares (or an
     estimate from duration x fps) and ``frame_count_exact`` is False: containers over-count
@@ -31,6 +31,10 @@ class VideoInfo:
     pixel_format: str = ""
     bit_rate: int | None = None
     container: str = ""
+    #: The container's index of the stream read, and how many video streams could have been
+    #: (cover pictures left out); see vidscan.video.container for the choice.
+    stream_index: int = 0
+    video_streams: int = 1
 
     @property
     def quarter_turns(self) -> int:
@@ -41,6 +45,13 @@ class VideoInfo:
         """(width, height) wanted upright, and the (width, height) to decode at before turning."""
         width, height = size or (self.width, self.height)
         return (width, height) + ((height, width) if self.quarter_turns % 2 else (width, height))
+
+    def stream_note(self) -> str | None:
+        """One line saying which stream was read, when the file had a choice (else None)."""
+        if self.video_streams <= 1:
+            return None
+        return (f"{self.video_streams} video streams; read stream #{self.stream_index} ({self.codec} {self.width}x{self.height}): "
+                "never a cover picture or a one-frame track, then the one marked default, then the one with most frames")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from vidscan.errors import InputError
 from vidscan.video.base import DecodeStats, VideoSource
+from vidscan.video.container import ffmpeg_reason, open_container, tagged_duration, video_stream, video_stream_count
 from vidscan.video.frames import FrameBatch
 from vidscan.video.gop import PacketIndex, RangeFrame, default_workers
 from vidscan.video.info import VideoInfo
@@ -39,34 +40,6 @@ _quiet_ffmpeg()
 #: and each range holds about this many frames.
 PARALLEL_MAX_FRAME_BYTES = 256 * 256 * 3
 PARALLEL_RANGE_FRAMES = 250
-
-#: Demuxers that read still images; a lone picture is not a video.
-_IMAGE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe", "svg_pipe")
-
-
-def _open_container(path: str) -> "av.container.InputContainer":
-    try:
-        container = av.open(path, mode="r", metadata_errors="ignore")
-    except PermissionError:
-        raise InputError("permission denied", path=path) from None
-    except av.error.FFmpegError as exc:
-        raise InputError(f"not a readable video file ({_ffmpeg_reason(exc)})", path=path) from None
-    if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams})
-        container.close()
-        what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
-        raise InputError(f"no video stream ({what})", path=path)
-    fmt = container.format.name or ""
-    if any(name in fmt.split(",") for name in _IMAGE_DEMUXERS) or fmt.endswith("_pipe"):
-        container.close()
-        raise InputError("is a still image, not a video", path=path)
-    return container
-
-
-def _ffmpeg_reason(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(":")[0].strip().rstrip(".").lower() if text else type(exc).__name__
-
 
 def _rate(stream: "av.video.stream.VideoStream") -> float:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
@@ -98,13 +71,15 @@ class PyAVSource(VideoSource):
         return self._info
 
     def _probe(self) -> VideoInfo:
-        container = _open_container(self.path)
+        container = open_container(self.path)
         try:
-            stream = container.streams.video[0]
+            stream = video_stream(container)
             fps = _rate(stream)
             tb = stream.time_base or Fraction(1, 90000)
             if stream.duration:
                 duration = float(stream.duration * tb)
+            elif tagged_duration(stream):  # Matroska keeps each stream's length in a tag
+                duration = tagged_duration(stream)
             elif container.duration:
                 duration = container.duration / av.time_base
             else:
@@ -136,6 +111,8 @@ class PyAVSource(VideoSource):
                 pixel_format=first.format.name if first.format else "",
                 bit_rate=container.bit_rate or None,
                 container=container.format.name or "",
+                stream_index=stream.index,
+                video_streams=video_stream_count(container),
             )
         finally:
             container.close()
@@ -145,7 +122,7 @@ class PyAVSource(VideoSource):
             for frame in container.decode(stream):
                 return frame
         except av.error.FFmpegError as exc:
-            raise InputError(f"video stream cannot be decoded ({_ffmpeg_reason(exc)})", path=self.path) from None
+            raise InputError(f"video stream cannot be decoded ({ffmpeg_reason(exc)})", path=self.path) from None
         raise InputError("video stream has no decodable frames", path=self.path)
 
     def batches(
@@ -169,9 +146,9 @@ class PyAVSource(VideoSource):
         time_buf = np.empty(batch_size, np.float64)
         filled = 0
 
-        container = _open_container(self.path)
+        container = open_container(self.path)
         try:
-            stream = container.streams.video[0]
+            stream = video_stream(container)
             stream.thread_type = "AUTO"
             if self.threads:
                 stream.codec_context.thread_count = self.threads
@@ -180,9 +157,15 @@ class PyAVSource(VideoSource):
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
             whole = not keyframes_only and start_s is None and end_s is None
-            presampled = whole and sampling.mode != "all"
+            self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
+            packets = self._index
+            ordered = packets is None or packets.ordered
+            presampled = whole and sampling.mode != "all" and ordered
             if presampled and not all(len(a) for a in self.packet_index()):
                 presampled = False  # no timestamps to index (a raw elementary stream): decode all, keep some
+            # Disordered timestamps: the k-th frame shown takes the k-th repaired time (the one
+            # rule every path follows, vidscan.video.timestamps).
+            repaired = self.frame_times() if not ordered and not keyframes_only else None
             workers = default_workers() if not self.threads else 1
             small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
             gops = self.gop_index() if whole and workers > 1 and small else None
@@ -195,7 +178,10 @@ class PyAVSource(VideoSource):
             else:
                 frames_in = enumerate(self._decode_tolerantly(container, stream, stats))
             for index, frame in frames_in:
-                t = float(frame.pts * tb) if frame.pts is not None else prev_time + default_step
+                if repaired is not None:
+                    t = info.start_time_s + (float(repaired[index]) if index < len(repaired) else prev_time - info.start_time_s + default_step)
+                else:
+                    t = float(frame.pts * tb) if frame.pts is not None else prev_time + default_step
                 dur = float(frame.duration * tb) if getattr(frame, "duration", 0) else default_step
                 prev_time = t
                 rel = t - info.start_time_s
@@ -236,6 +222,8 @@ class PyAVSource(VideoSource):
         if stats.finished and info.duration_s and stats.end_time_s < info.duration_s - 0.5:
             # Truncated file: the container promised more than could be decoded.
             stats.add_damage(stats.end_time_s, info.duration_s)
+        if packets is not None and packets.gaps:
+            stats.add_damages(gap for gap in packets.gaps if gap[0] < stats.end_time_s)
 
     def packet_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted presentation timestamps of every shown frame and of the keyframes, from a
@@ -254,10 +242,11 @@ class PyAVSource(VideoSource):
         return self._packet_index
 
     def gop_index(self) -> PacketIndex | None:
-        """The packet index the parallel decoder needs (None without timestamps or keyframes);
-        the same demux pass as :meth:`packet_index`."""
+        """The packet index the parallel decoder needs (None without timestamps or keyframes,
+        or when they are out of order); the same demux pass as :meth:`packet_index`."""
         self.packet_index()
-        return self._index if self._index is not None and len(self._index.key_pts) else None
+        usable = self._index is not None and self._index.ordered and len(self._index.key_pts)
+        return self._index if usable else None
 
     def _decode_parallel(self, gops: PacketIndex, size: tuple[int, int], turns: int, workers: int,
                          stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
@@ -274,6 +263,12 @@ class PyAVSource(VideoSource):
         for pts in sorted(damaged):
             t = float(gops.seconds(pts))
             stats.add_damage(t, t + 1.0 / self.info.fps)
+
+    def timestamps_ordered(self) -> bool:
+        """False when a frame's own timestamp does not say which frame it is (resets,
+        decode-order stamps): then only a sequential decode numbers frames right."""
+        self.packet_index()
+        return self._index is None or self._index.ordered
 
     def frame_times(self) -> np.ndarray:
         """Presentation time of every shown frame, in seconds from the start of the video."""

@@ -49,6 +49,12 @@ class TorchCodecSource(ProbedSource):
 
         if keyframes_only:
             raise UsageError("the torchcodec backend cannot decode keyframes only; use --decoder pyav")
+        if not self._probe.timestamps_ordered():
+            # Seeking by timestamp cannot find frames whose timestamps are out of order: the
+            # one sequential decode numbers them as every other path does.
+            yield from self._probe.batches(sampling, size, batch_size, start_s, end_s)
+            self.stats = self._probe.stats
+            return
         info = self.info
         width, height, dec_w, dec_h = info.decode_size(size)
         turns = info.quarter_turns
@@ -56,7 +62,7 @@ class TorchCodecSource(ProbedSource):
         selector = sampling.selector()
         wanted = [i for i, t in enumerate(times) if (start_s is None or t >= start_s) and (end_s is None or t < end_s) and selector.keep(i, float(t))]
         try:
-            decoder = VideoDecoder(self.path, seek_mode="exact", device=self.device, dimension_order="NHWC",
+            decoder = VideoDecoder(self.path, stream_index=info.stream_index, seek_mode="exact", device=self.device, dimension_order="NHWC",
                                    transforms=[Resize(size=(dec_h, dec_w))])
         except Exception as exc:  # torchcodec raises RuntimeError/ValueError for unreadable input
             raise InputError(f"torchcodec cannot open it ({str(exc).splitlines()[0][:120]})", path=self.path) from None
