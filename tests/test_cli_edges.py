@@ -125,3 +125,93 @@ def test_a_peer_that_is_not_installed_is_left_out(tmp_path, clip, capsys, monkey
     assert main(["bench", str(clip), "--methods", "pyscenedetect"]) == EXIT_USAGE
     err = capsys.readouterr().err.strip()
     assert err.startswith("vidscan: error: nothing to run: pyscenedetect needs pip install") and "\n" not in err
+
+
+# -- item 16: stdout and device outputs fail with one line, exit 5 ----------------------------
+
+@pytest.fixture(scope="module")
+def query_image(clip) -> Path:
+    from tests.conftest import run_ffmpeg
+
+    path = clip.with_name("query.png")
+    run_ffmpeg("-i", str(clip), "-frames:v", "1", str(path))
+    return path
+
+
+def full_device() -> Path:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    return Path("/dev/full")
+
+
+@pytest.mark.parametrize("command", ["scenes", "search", "scenes summary"])
+def test_stdout_on_a_full_disk_is_an_output_error(tmp_path, clip, query_image, command):
+    args = {"scenes": ["scenes", str(clip), "-o", "-", "-q"],
+            "search": ["search", str(clip), "--image", str(query_image), "--embedder", "features", "-o", "-", "-q"],
+            "scenes summary": ["scenes", str(clip), "-o", str(tmp_path / "t.csv")]}[command]  # the table goes to stdout
+    with open(full_device(), "w") as full:
+        done = vidscan(*args, cwd=tmp_path, stdout=full)
+    assert "cannot write to standard output: No space left on device" in one_error_line(done, EXIT_OUTPUT)
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path, clip):
+    """``vidscan scenes v.mp4 -o - | head``: the pipe closes before the timeline is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "vidscan.cli.main", "scenes", str(clip), "-o", "-", "-q"], cwd=tmp_path,
+                            env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_OK and err == ""
+
+
+def test_classify_refuses_stdout_instead_of_writing_a_file_named_dash(tmp_path, clip, capsys):
+    from vidscan.cli.main import main
+
+    assert main(["classify", str(clip), "--labels", "a,b", "-o", "-"]) == EXIT_USAGE
+    assert "not supported by classify" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()) and not Path("-").exists()
+
+
+def demo(capsys, output: Path | str, *extra: str) -> tuple[int, str]:
+    from vidscan.cli.main import main
+
+    code = main(["demo-video", str(output), "--seconds", "5", "--size", "64x48", "-q", *extra])
+    return code, capsys.readouterr().err
+
+
+def test_demo_video_to_a_full_device_is_one_error_line(capsys):
+    code, err = demo(capsys, full_device())
+    assert code == EXIT_OUTPUT and err.count("\n") == 1 and err.startswith("vidscan: error: /dev/full: cannot write: No space left on device")
+    assert not Path("/dev/full.truth.json").exists()
+
+
+def test_demo_video_to_dev_null_is_written_through(capsys):
+    code, err = demo(capsys, os.devnull)
+    assert code == EXIT_OK and err == ""
+    assert not Path(f"{os.devnull}.truth.json").exists()  # no truth file beside a device
+
+
+def test_demo_video_without_an_extension_is_mp4(capsys, tmp_path):
+    import vidscan
+
+    code, err = demo(capsys, tmp_path / "demo")
+    assert code == EXIT_OK, err
+    assert vidscan.probe(str(tmp_path / "demo")).frame_count == 125 and (tmp_path / "demo.truth.json").exists()
+
+
+def test_ffmpeg_failures_are_one_line_never_its_raw_log(capsys, tmp_path):
+    code, err = demo(capsys, tmp_path / "demo.xyz")
+    assert code == EXIT_OUTPUT and err.count("\n") == 1, err
+    assert "Unable to choose an output format for" in err and "demo.xyz" in err
+    assert "@ 0x" not in err and ".vs-" not in err and "Error opening output" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_ffmpeg_failure_summary():
+    from vidscan.ffmpeg_bin import ffmpeg_failure
+
+    log = ("[out#0 @ 0x55cde2b33b00] Unable to choose an output format for '/tmp/.vs-1'; use a standard extension\n"
+           "[out#0 @ 0x55cde2b33b00] Error initializing the muxer for /tmp/.vs-1: Invalid argument\nError opening output files: Invalid argument\n")
+    assert ffmpeg_failure(log, replace={"/tmp/.vs-1": "x.xyz"}) == "Unable to choose an output format for 'x.xyz'; use a standard extension"
+    assert ffmpeg_failure("\n\n") == "no message"
+    assert len(ffmpeg_failure("x" * 500)) == 200
