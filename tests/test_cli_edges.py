@@ -66,12 +66,20 @@ def bad_input(kind: str, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["missing", "fifo", "empty", "not a video", "folder without videos", "folder holding a non-video"])
-def test_bench_checks_its_inputs_before_any_run(tmp_path, clip, kind):
+def test_bench_checks_its_inputs_before_any_run(tmp_path, clip, capsys, kind):
+    from vidscan.cli.main import main
+
     target = bad_input(kind, tmp_path)
-    done = vidscan("bench", str(clip), str(target), "--methods", "scenes", cwd=tmp_path)
-    line = one_error_line(done, EXIT_INPUT)
-    assert target.name in line
-    assert done.stdout == "" and ": scenes ..." not in done.stderr  # no run, no table
+    code = main(["bench", str(clip), str(target), "--methods", "scenes"])  # the good file first: nothing may run
+    out, err = capsys.readouterr()
+    assert code == EXIT_INPUT and err.count("\n") == 1 and err.startswith("vidscan: error: ") and target.name in err, err
+    assert out == ""  # no run, no table
+
+
+def test_bench_on_a_fifo_is_one_line_from_the_console_script(tmp_path, clip):
+    fifo = bad_input("fifo", tmp_path)
+    done = vidscan("bench", str(fifo), "--methods", "scenes", cwd=tmp_path)
+    assert one_error_line(done, EXIT_INPUT).endswith("fifo.mp4: is not a regular file") and done.stdout == ""
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file without read permission")
@@ -215,3 +223,95 @@ def test_ffmpeg_failure_summary():
     assert ffmpeg_failure(log, replace={"/tmp/.vs-1": "x.xyz"}) == "Unable to choose an output format for 'x.xyz'; use a standard extension"
     assert ffmpeg_failure("\n\n") == "no message"
     assert len(ffmpeg_failure("x" * 500)) == 200
+
+
+# -- library calls check their numbers as the command line does ------------------------------
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("detector, options, name", [
+    ("adaptive", {"min_scene_len": INF}, "min_scene_len"),
+    ("adaptive", {"penalty": NAN}, "penalty"),
+    ("adaptive", {"ratio": NAN}, "ratio"),
+    ("adaptive", {"reach": INF}, "reach"),
+    ("kernel", {"min_scene_len": NAN}, "min_scene_len"),
+    ("kernel", {"penalty": -INF}, "penalty"),
+    ("kernel", {"smoothing": 1e300}, "smoothing"),
+    ("combined", {"veto": NAN}, "veto"),
+    ("combined", {"min_scene_len": INF}, "min_scene_len"),
+])
+def test_detector_options_must_be_finite_and_in_range(detector, options, name):
+    from vidscan.detect import create_detector
+    from vidscan.errors import UsageError
+
+    with pytest.raises(UsageError, match=rf"^{name} must be a finite number"):
+        create_detector(detector, **options)
+
+
+def test_transnet_threshold_is_checked():
+    pytest.importorskip("torch")
+    from vidscan.detect.transnet import TransNetDetector
+    from vidscan.errors import UsageError
+
+    for bad in (NAN, INF, 1.0):
+        with pytest.raises(UsageError, match="^threshold must be a finite number > 0 and < 1"):
+            TransNetDetector(threshold=bad)
+
+
+@pytest.mark.parametrize("options, name", [
+    ({"smooth": NAN}, "smooth"),
+    ({"smooth": INF}, "smooth"),
+    ({"min_confidence": NAN}, "min_confidence"),
+    ({"scene_penalty": INF}, "scene penalty"),
+    ({"scene_min_len": NAN}, "scene min_scene_len"),
+    ({"detector_options": {"min_scene_len": INF}}, "min_scene_len"),
+])
+def test_classify_checks_its_numbers_before_decoding(clip, options, name):
+    import vidscan
+    from vidscan.errors import UsageError
+
+    with pytest.raises(UsageError, match=rf"^{name} must be a finite number"):
+        vidscan.classify(clip, "a,b", embedder="features", **options)
+
+
+@pytest.mark.parametrize("options, name", [({"min_gap": NAN}, "min_gap"), ({"min_gap": INF}, "min_gap"), ({"top": INF}, "top"), ({"top": NAN}, "top")])
+def test_search_checks_its_numbers(clip, query_image, options, name):
+    from vidscan.errors import UsageError
+    from vidscan.search import search
+
+    with pytest.raises(UsageError, match=rf"^{name} must be a finite number"):
+        search(clip, image=query_image, embedder="features", **options)
+
+
+def test_detect_scenes_checks_detector_options(clip):
+    import vidscan
+    from vidscan.errors import UsageError
+
+    with pytest.raises(UsageError, match="^min_scene_len must be a finite number >= 0 and <= 604800, got inf"):
+        vidscan.detect_scenes(clip, detector_options={"min_scene_len": INF})
+
+
+def test_scene_grouping_checks_its_numbers():
+    import numpy as np
+
+    from vidscan.errors import UsageError
+    from vidscan.grouping import scene_starts
+
+    shots, durations = np.eye(3, dtype=np.float32), np.array([4.0, 4.0, 4.0])
+    with pytest.raises(UsageError, match="^scene penalty must be"):
+        scene_starts(shots, durations, penalty=NAN)
+    with pytest.raises(UsageError, match="^scene min_scene_len must be"):
+        scene_starts(shots, durations, min_scene_len=INF)
+
+
+@pytest.mark.parametrize("value", [NAN, INF, -INF, True, "1", None])
+def test_finite_number_refuses_what_is_not_a_finite_number(value):
+    from vidscan.checks import finite_number
+    from vidscan.errors import UsageError
+
+    with pytest.raises(UsageError, match="^x must be a finite number, got "):
+        finite_number("x", value)
+    assert finite_number("x", 3) == 3.0 and finite_number("x", 0.0, min=0) == 0.0
+    with pytest.raises(UsageError, match=r"^x must be a finite number > 0 and < 1, got 1"):
+        finite_number("x", 1, min=0, max=1, min_open=True, max_open=True)

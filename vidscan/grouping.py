@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import ruptures as rpt
 
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import l2_normalise
 from vidscan.labels.aggregate import samples_inside
 from vidscan.timeline import Segment, Timeline
@@ -26,6 +28,13 @@ SCENE_PENALTY = 2.0
 MIN_SCENE_LEN = 3.0
 
 
+def check_scene_options(penalty: float, min_scene_len: float) -> tuple[float, float]:
+    """``penalty`` and ``min_scene_len`` as floats, if finite and in range (penalty > 0, length
+    0..MAX_SECONDS s), else :class:`~vidscan.errors.UsageError`: callers check before decoding."""
+    return (finite_number("scene penalty", penalty, min=0, min_open=True),
+            finite_number("scene min_scene_len", min_scene_len, min=0, max=MAX_SECONDS))
+
+
 def shot_embeddings(timeline: Timeline, times: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
     """Mean (unit) embedding of the samples inside each segment of ``timeline``."""
     out = np.zeros((len(timeline.segments), embeddings.shape[1]), np.float32)
@@ -36,6 +45,7 @@ def shot_embeddings(timeline: Timeline, times: np.ndarray, embeddings: np.ndarra
 
 def scene_starts(shots: np.ndarray, durations: np.ndarray, penalty: float = SCENE_PENALTY, min_scene_len: float = MIN_SCENE_LEN) -> list[int]:
     """Indices of the shots that start a new scene (the first shot excluded)."""
+    penalty, min_scene_len = check_scene_options(penalty, min_scene_len)
     if len(shots) < 2:
         return []
     repeats = np.maximum(1, np.round(durations).astype(int))  # one sample per second of shot
@@ -53,6 +63,7 @@ def add_scene_level(timeline: Timeline, times: np.ndarray, embeddings: np.ndarra
     """Group ``timeline``'s shots into scenes (in place): shots get ``parent``, and the scene rows
     go to ``timeline.alternate``; ``timeline.level`` stays ``"shot"``. ``shot_vectors`` (one
     row per shot) replaces the shots' mean embeddings, e.g. their label probabilities."""
+    penalty, min_scene_len = check_scene_options(penalty, min_scene_len)
     shots = timeline.segments
     for s in shots:
         s.level = "shot"
