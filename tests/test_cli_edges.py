@@ -315,3 +315,11 @@ def test_finite_number_refuses_what_is_not_a_finite_number(value):
     assert finite_number("x", 3) == 3.0 and finite_number("x", 0.0, min=0) == 0.0
     with pytest.raises(UsageError, match=r"^x must be a finite number > 0 and < 1, got 1"):
         finite_number("x", 1, min=0, max=1, min_open=True, max_open=True)
+
+
+@pytest.mark.parametrize("methods", [",", " "])
+def test_bench_needs_a_method(clip, capsys, methods):
+    from vidscan.cli.main import main
+
+    assert main(["bench", str(clip), "--methods", methods]) == EXIT_USAGE
+    assert capsys.readouterr().err.startswith("vidscan: error: --methods names no method")

@@ -147,7 +147,7 @@ def benchmark(paths: list[Path], methods: list[str], device: str = "auto", log: 
                     raise
                 errors.append(f"{method}: {type(exc).__name__}: {exc}")
                 results.append({"method": method, "file": path.name, "error": f"{type(exc).__name__}: {exc}"})
-        if len(errors) == len(methods):
+        if errors and len(errors) == len(methods):
             raise InputError(f"no method could run on it ({'; '.join(errors)})", path=str(path))
     ratios = {}
     for path in paths:

@@ -21,6 +21,8 @@ def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | N
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [m for m in chosen if m not in METHODS]
+    if not chosen:
+        raise UsageError(f"--methods names no method; choose from {', '.join(METHODS)}")
     if unknown:
         raise UsageError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     missing = missing_peers(chosen)
