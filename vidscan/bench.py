@@ -15,6 +15,29 @@ from pathlib import Path
 from typing import Any, Callable
 
 METHODS = ("scenes", "scenes-coarse", "clip-2fps", "classify", "classify-coarse", "pyscenedetect")
+#: Methods of other projects, measured for comparison, and the module each needs. One that is
+#: not installed is left out (with a warning); a failure of one of them does not fail the run.
+PEERS = {"pyscenedetect": "scenedetect"}
+
+
+def find_inputs(paths: list[Path]) -> list[Path]:
+    """The videos named by ``paths`` (files, or folders searched recursively), each checked as
+    every command checks its input (missing, a folder without videos, a FIFO, unreadable, not a
+    video: :class:`~vidscan.errors.InputError`, exit 3), so a bad input fails before any timing run."""
+    import vidscan
+    from vidscan.search import find_videos
+
+    files = [f for p in paths for f in find_videos(p)]
+    for f in files:
+        vidscan.probe(str(f))  # opens it as every method will: the shared checks, then the container
+    return files
+
+
+def missing_peers(methods: list[str]) -> list[str]:
+    """The peer methods in ``methods`` whose package is not installed."""
+    import importlib.util
+
+    return [m for m in methods if m in PEERS and importlib.util.find_spec(PEERS[m]) is None]
 
 
 def truth_for(path: Path):
@@ -105,14 +128,27 @@ def run_isolated(method: str, path: str, device: str = "auto") -> dict[str, Any]
 
 
 def benchmark(paths: list[Path], methods: list[str], device: str = "auto", log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every method on every file (see :func:`run_isolated`).
+
+    A failure of one of vidscan's own methods stops the run with that error (a file vidscan
+    cannot process is not a benchmark result); a peer's failure is kept as an error row, unless
+    no method at all worked on a file (:class:`~vidscan.errors.InputError`)."""
+    from vidscan.errors import InputError
+
     results = []
     for path in paths:
+        errors = []
         for method in methods:
             log(f"{path.name}: {method} ...")
             try:
                 results.append(run_isolated(method, str(path), device))
-            except Exception as exc:  # one broken method must not hide the others' figures
+            except Exception as exc:
+                if method not in PEERS:
+                    raise
+                errors.append(f"{method}: {type(exc).__name__}: {exc}")
                 results.append({"method": method, "file": path.name, "error": f"{type(exc).__name__}: {exc}"})
+        if errors and len(errors) == len(methods):
+            raise InputError(f"no method could run on it ({'; '.join(errors)})", path=str(path))
     ratios = {}
     for path in paths:
         base = next((r for r in results if r["file"] == path.name and r["method"] == "pyscenedetect" and "wall_s" in r), None)

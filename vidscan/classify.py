@@ -19,6 +19,8 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.detect import DEFAULT_DETECTOR, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
@@ -136,10 +138,12 @@ def classify(
     they differ (see vidscan.coarse); the sparse labelling samples are decoded exactly.
     """
     t0 = time.perf_counter()
-    if not 0.0 <= min_confidence <= 1.0:
-        raise UsageError(f"min confidence must be between 0 and 1, got {min_confidence}")
-    if smooth < 0:
-        raise UsageError(f"smoothing must be >= 0 seconds, got {smooth}")
+    from vidscan.grouping import check_scene_options
+
+    min_confidence = finite_number("min_confidence", min_confidence, min=0, max=1)
+    smooth = finite_number("smooth", smooth, min=0, max=MAX_SECONDS)
+    scene_penalty, scene_min_len = check_scene_options(scene_penalty, scene_min_len)
+    detector = create_detector(DEFAULT_DETECTOR, **(detector_options or {}))  # its options checked before any decoding
     label_set = resolve_labels(labels, config, examples)
     has_examples = any(spec.examples for spec in label_set.labels)
     if isinstance(embedder, Embedder):
@@ -188,7 +192,6 @@ def classify(
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
-    detector = create_detector(DEFAULT_DETECTOR, **(detector_options or {}))
 
     if per_frame:
         penalty = smooth * labelled.samples_per_second

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 
 from vidscan.errors import UsageError
@@ -30,3 +31,19 @@ def ffmpeg_exe() -> str:
     if found:
         return found
     raise UsageError("no ffmpeg binary found: pip install imageio-ffmpeg, install ffmpeg, or set VIDSCAN_FFMPEG")
+
+
+#: The ``[out#0 @ 0x55cd...] `` / ``[libx264 @ 0x...] `` prefix of ffmpeg's log lines.
+_LOG_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+
+
+def ffmpeg_failure(stderr: str, replace: dict[str, str] | None = None, limit: int = 200) -> str:
+    """ffmpeg's captured stderr as one short line for an error message: the first thing it
+    complained about (later lines are its consequences: "Error opening output files ..."),
+    without the ``[muxer @ 0x...]`` prefix, each key of ``replace`` (a temp file name) shown as
+    its value. ffmpeg's own output is never printed raw: a command fails with one line."""
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in stderr.splitlines()]
+    first = next((line for line in lines if line), "no message")
+    for old, new in (replace or {}).items():
+        first = first.replace(old, new)
+    return first if len(first) <= limit else first[: limit - 3] + "..."

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import l2_normalise
 from vidscan.labels.aggregate import samples_inside
 from vidscan.timeline import Segment, Timeline
@@ -23,6 +25,13 @@ from vidscan.timeline import Segment, Timeline
 #: 6.4 -> 0.11 (everything one scene); minimum length 3 s > 4 s > 2 s.
 SCENE_PENALTY = 2.0
 MIN_SCENE_LEN = 3.0
+
+
+def check_scene_options(penalty: float, min_scene_len: float) -> tuple[float, float]:
+    """``penalty`` and ``min_scene_len`` as floats, if finite and in range (penalty > 0, length
+    0..MAX_SECONDS s), else :class:`~vidscan.errors.UsageError`: callers check before decoding."""
+    return (finite_number("scene penalty", penalty, min=0, min_open=True),
+            finite_number("scene min_scene_len", min_scene_len, min=0, max=MAX_SECONDS))
 
 
 def shot_embeddings(timeline: Timeline, times: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
@@ -40,6 +49,7 @@ def scene_starts(shots: np.ndarray, durations: np.ndarray, penalty: float = SCEN
     were repeated once a second; the search runs over shots, not seconds, so time and memory
     follow the number of shots whatever the timestamps claim (a 12-day timestamp jump once
     made a million rows)."""
+    penalty, min_scene_len = check_scene_options(penalty, min_scene_len)
     if len(shots) < 2:
         return []
     seconds = np.nan_to_num(np.asarray(durations, np.float64), nan=0.0, posinf=0.0)
@@ -96,6 +106,7 @@ def add_scene_level(timeline: Timeline, times: np.ndarray, embeddings: np.ndarra
     """Group ``timeline``'s shots into scenes (in place): shots get ``parent``, and the scene rows
     go to ``timeline.alternate``; ``timeline.level`` stays ``"shot"``. ``shot_vectors`` (one
     row per shot) replaces the shots' mean embeddings, e.g. their label probabilities."""
+    penalty, min_scene_len = check_scene_options(penalty, min_scene_len)
     shots = timeline.segments
     for s in shots:
         s.level = "shot"

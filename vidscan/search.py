@@ -29,6 +29,8 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import Embedder, l2_normalise
 from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, UsageError
@@ -204,10 +206,10 @@ def search(
     and listed in :attr:`SearchResult.failed`; a single unreadable video raises.
     """
     t0 = time.perf_counter()
-    if int(top) != top or top < 1:
+    if finite_number("top", top, min=1) != int(top):  # inf and nan cannot reach int()
         raise UsageError(f"top must be a whole number >= 1, got {top}")
-    if not min_gap >= 0:
-        raise UsageError(f"min_gap must be >= 0 seconds, got {min_gap}")
+    top = int(top)
+    min_gap = finite_number("min_gap", min_gap, min=0, max=MAX_SECONDS)
     if query is not None and image is not None:
         raise UsageError("give either a text query or --image, not both")
     if query is None and image is None:

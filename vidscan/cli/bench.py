@@ -8,7 +8,7 @@ import click
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
               help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, classify-coarse, pyscenedetect.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -16,19 +16,22 @@ import click
 def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | None) -> None:
     """Time each method on PATHS (files or folders of videos): per-stage seconds, frames/s,
     x realtime, peak memory, and F1 where a <name>.truth.json sits beside the video."""
-    from vidscan.bench import METHODS, benchmark, print_report, save
+    from vidscan.bench import METHODS, PEERS, benchmark, find_inputs, missing_peers, print_report, save
     from vidscan.errors import UsageError
-    from vidscan.labels.examples import VIDEO_EXTS
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [m for m in chosen if m not in METHODS]
+    if not chosen:
+        raise UsageError(f"--methods names no method; choose from {', '.join(METHODS)}")
     if unknown:
         raise UsageError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(f for f in p.rglob("*") if f.suffix.lower() in VIDEO_EXTS) if p.is_dir() else [p]
-    if not files:
-        raise UsageError("no video files found")
+    missing = missing_peers(chosen)
+    if missing and len(missing) == len(chosen):
+        raise UsageError(f"nothing to run: {', '.join(missing)} needs pip install {' '.join(PEERS[m] for m in missing)}")
+    for method in missing:
+        click.echo(f"vidscan: warning: {method} left out: pip install {PEERS[method]}", err=True)
+    chosen = [m for m in chosen if m not in missing]
+    files = find_inputs(list(paths))  # every input checked before any timing run (exit 3)
     if json_out:
         from vidscan.atomic import check_target
 

@@ -8,6 +8,7 @@ from vidscan.cli.common import (build_embedder, cache_options, config_defaults, 
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.detect import DEFAULT_DETECTOR, detector_options
+from vidscan.errors import UsageError
 
 
 @click.command()
@@ -17,7 +18,7 @@ from vidscan.detect import DEFAULT_DETECTOR, detector_options
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str),
               help="Folder with one sub-folder of example images (or clips) per label: few-shot, works offline.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Labelled timeline (default ./<video>.labels.csv); totals go beside it as <name>.totals.csv/.json.")
+              help="Labelled timeline (default ./<video>.labels.csv; not '-'); totals go beside it as <name>.totals.csv/.json.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Timeline format (default: from -o, else csv).")
 @embedder_options
 @labelling_options
@@ -47,6 +48,8 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
     from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.video.base import check_readable_file
 
+    if output == "-":  # it would be a file named "-", with "-.totals.csv" beside it
+        raise UsageError("-o - (standard output) is not supported by classify: it writes a timeline and two totals files; give a file name")
     check_readable_file(video)
     label_set = resolve_labels(labels, config, examples)
     segment_options = config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options)

@@ -34,7 +34,7 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
     Studio commentary, game blocks cut between cameras (with flashes and pans) and ad breaks,
     joined by cuts, dissolves and dips to black: every frame is generated with ffmpeg's
     built-in sources, so the exact boundaries and labels are known. They are written to
-    OUTPUT's name + .truth.json. With --examples, example images for few-shot
+    OUTPUT's name + .truth.json (none for a device or FIFO). With --examples, example images for few-shot
     labelling are written too (from other random seeds, never frames of OUTPUT):
 
     \b
@@ -46,10 +46,13 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
 
     from vidscan.atomic import Outputs, check_target
 
-    truth_path = Path(output).with_suffix(".truth.json")
     outputs = Outputs()  # checked before rendering (exit 5); the video and its truth, or neither
     outputs.file(output)
-    outputs.file(truth_path)
+    # A device or FIFO (/dev/null, a named pipe) is written through and has no folder to hold
+    # a truth file beside it: "/dev/null.truth.json" would be a file in /dev.
+    truth_path = None if check_target(output).kind == "stream" else Path(output).with_suffix(".truth.json")
+    if truth_path is not None:
+        outputs.file(truth_path)
     if examples:
         check_target(examples, folder=True)
     program = broadcast_program(seed=seed, minutes=seconds / 60, width=size[0], height=size[1], fps=fps)
@@ -64,7 +67,7 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
             truth = render(program, output, truth_path=truth_path)
         console.print(
             f"wrote {output}: {truth.duration_s:.1f} s, {truth.frame_count} frames, {len(truth.boundaries)} boundaries; "
-            f"ground truth in {truth_path}"
+            + (f"ground truth in {truth_path}" if truth_path else "no ground truth file (the output is a device or FIFO)")
         )
     if examples:
         counts = write_examples(examples, width=size[0], height=size[1], fps=fps)

@@ -8,15 +8,17 @@ Heavy libraries (torch, open_clip) are imported inside commands, so ``--help`` i
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
 import traceback
+from typing import Iterator
 
 import click
 
 from vidscan._version import __version__
-from vidscan.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Terminated, VidscanError, escape_controls
+from vidscan.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, OutputError, Terminated, VidscanError, escape_controls
 
 _DEBUG = False
 
@@ -86,12 +88,73 @@ def _sigterm_unwinds():
         signal.signal(signal.SIGTERM, previous)
 
 
+class _CheckedStdout:
+    """``sys.stdout`` while a command runs: a write or flush that fails (disk full, an I/O
+    error: ``-o - > /dev/full``) is an :class:`OutputError` (exit 5) instead of a bare OSError
+    (exit 70). A broken pipe (``| head``) stays a BrokenPipeError: a quiet exit 0."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+        #: Set once a write failed (a full disk or a broken pipe), and once the pipe broke.
+        self.failed = self.broken_pipe = False
+
+    def write(self, text: str) -> int:
+        with self._failures():
+            return self._stream.write(text)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        with self._failures():
+            self._stream.flush()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:  # isatty, fileno, encoding, ... as the stream has them
+        return getattr(self._stream, name)
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            self.failed = True
+            if isinstance(exc, BrokenPipeError):
+                self.broken_pipe = True
+                raise
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def _stdout_checked() -> Iterator[None]:
+    """Route stdout through :class:`_CheckedStdout` for the length of the command; when writing
+    it failed, point file descriptor 1 at /dev/null so the interpreter's final flush of what is
+    still buffered cannot print a second error."""
+    real = sys.stdout
+    checked = _CheckedStdout(real)
+    sys.stdout = checked  # type: ignore[assignment]
+    try:
+        yield
+    except SystemExit:
+        if checked.broken_pipe:  # click makes a broken pipe exit 1; the reader only stopped early
+            raise BrokenPipeError() from None
+        raise
+    finally:
+        sys.stdout = real
+        if checked.failed:
+            _silence_stdout(real)
+
+
+def _silence_stdout(stream: object) -> None:
+    """Point the stream's file descriptor at /dev/null (nothing more can reach a full disk or a closed pipe)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # type: ignore[attr-defined]
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     global _DEBUG
     _DEBUG = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        with _sigterm_unwinds():
+        with _sigterm_unwinds(), _stdout_checked():
             cli.main(args=argv, prog_name="vidscan", standalone_mode=False)
         return 0
     except Terminated:

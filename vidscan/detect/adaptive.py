@@ -55,6 +55,8 @@ import numpy as np
 
 from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
 from vidscan.detect.kernel import KernelDetector
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
 
 
@@ -118,18 +120,16 @@ class AdaptiveDetector(BoundaryDetector):
         penalty: float = 0.36,
         **kernel_options: Any,
     ) -> None:
-        if not ratio > 1:
-            raise UsageError(f"ratio must be > 1, got {ratio}")
-        if not min_score >= 0:
-            raise UsageError(f"min score must be >= 0, got {min_score}")
-        if not min_scene_len >= 0:
-            raise UsageError(f"minimum scene length must be >= 0 seconds, got {min_scene_len}")
-        self.ratio, self.min_score, self.min_scene_len = float(ratio), float(min_score), float(min_scene_len)
-        self.still, self.reach, self.transient = float(still), float(reach), float(transient)
-        self.return_ratio, self.kernel_cut = float(return_ratio), float(kernel_cut)
+        self.ratio = finite_number("ratio", ratio, min=1, min_open=True)
+        self.min_score, self.still = finite_number("min_score", min_score, min=0), finite_number("still", still, min=0)
+        self.min_scene_len = finite_number("min_scene_len", min_scene_len, min=0, max=MAX_SECONDS)
+        self.reach = finite_number("reach", reach, min=0, max=MAX_SECONDS)
+        self.transient = finite_number("transient", transient, min=0, max=MAX_SECONDS)
+        self.return_ratio, self.kernel_cut = finite_number("return_ratio", return_ratio, min=0), finite_number("kernel_cut", kernel_cut, min=0)
         if level not in ("mean", "upper"):
             raise UsageError(f"level must be 'mean' or 'upper', got {level!r}")
-        self.flash_brightening, self.level, self.gradual_score = float(flash_brightening), level, float(gradual_score)
+        self.flash_brightening, self.level = finite_number("flash_brightening", flash_brightening, min=0), level
+        self.gradual_score = finite_number("gradual_score", gradual_score, min=0)
         self.kernel = KernelDetector(penalty=penalty, **kernel_options)
         self._boundaries: list[Boundary] = []
         #: Per-sample frame difference from the last fit (the report's score curve).

@@ -44,6 +44,8 @@ import ruptures as rpt
 from scipy.ndimage import median_filter
 
 from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
 
 
@@ -110,19 +112,15 @@ class KernelDetector(BoundaryDetector):
         window: int = 6000,
         overlap: int = 600,
     ) -> None:
-        if not penalty > 0:
-            raise UsageError(f"penalty must be > 0, got {penalty}")
-        if not min_scene_len >= 0:
-            raise UsageError(f"minimum scene length must be >= 0 seconds, got {min_scene_len}")
+        self.penalty = finite_number("penalty", penalty, min=0, min_open=True)
+        self.min_scene_len = finite_number("min_scene_len", min_scene_len, min=0, max=MAX_SECONDS)
+        self.smoothing = finite_number("smoothing", smoothing, min=0, max=MAX_SECONDS)
+        self.max_transition = finite_number("max_transition", max_transition, min=0, max=MAX_SECONDS)
+        self.merge_ratio = finite_number("merge_ratio", merge_ratio, min=0)
         if kernel not in ("linear", "cosine", "rbf"):
             raise UsageError(f"kernel must be linear, cosine or rbf, got {kernel!r}")
         if overlap * 2 >= window:
             raise ValueError("overlap must be less than half the window")
-        self.penalty = float(penalty)
-        self.min_scene_len = float(min_scene_len)
-        self.smoothing = float(smoothing)
-        self.max_transition = float(max_transition)
-        self.merge_ratio = float(merge_ratio)
         self.kernel = kernel
         self.window = int(window)
         self.overlap = int(overlap)

@@ -20,6 +20,8 @@ import numpy as np
 
 from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
 from vidscan.detect.adaptive import AdaptiveDetector
+from vidscan.checks import finite_number
+from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
 
 #: Frame size TransNetV2 was trained on (width, height).
@@ -88,9 +90,8 @@ class TransNetDetector(BoundaryDetector):
     needs_frames = FRAME_SIZE
 
     def __init__(self, threshold: float = 0.5, device: str = "auto", chunk: int = 3000) -> None:
-        if not 0 < threshold < 1:
-            raise UsageError(f"TransNetV2 threshold must be between 0 and 1, got {threshold}")
-        self.threshold, self.device, self.chunk = float(threshold), device, int(chunk)
+        self.threshold = finite_number("threshold", threshold, min=0, max=1, min_open=True, max_open=True)
+        self.device, self.chunk = device, int(chunk)
         self.reader: FrameReader | None = None
         self._boundaries: list[Boundary] = []
         self.scores_ = np.zeros(0, np.float32)
@@ -145,10 +146,12 @@ class CombinedDetector(BoundaryDetector):
     def __init__(self, sensitive_ratio: float = 2.0, sensitive_score: float = 5.0, confirm: float = 0.7, veto: float = 0.0,
                  doubt: float = 6.0, context: float = 1.0, device: str = "auto", **options: Any) -> None:
         self.base = AdaptiveDetector(**options)
-        sensitive = dict(options, ratio=float(sensitive_ratio), min_score=float(sensitive_score))
+        sensitive = dict(options, ratio=finite_number("sensitive_ratio", sensitive_ratio, min=1, min_open=True),
+                         min_score=finite_number("sensitive_score", sensitive_score, min=0))
         self.sensitive = AdaptiveDetector(**sensitive)
-        self.confirm, self.veto, self.doubt = float(confirm), float(veto), float(doubt)
-        self.context, self.device = float(context), device
+        self.confirm, self.veto = finite_number("confirm", confirm, min=0, max=1), finite_number("veto", veto, min=0, max=1)
+        self.doubt = finite_number("doubt", doubt, min=0)
+        self.context, self.device = finite_number("context", context, min=0, max=MAX_SECONDS), device
         self.reader: FrameReader | None = None
         self._boundaries: list[Boundary] = []
         self.checked = 0

@@ -24,7 +24,7 @@ import numpy as np
 
 from vidscan.atomic import staged_path
 from vidscan.errors import OutputError
-from vidscan.ffmpeg_bin import ffmpeg_exe
+from vidscan.ffmpeg_bin import ffmpeg_exe, ffmpeg_failure
 from vidscan.synth.looks import LOOKS, SOURCE_SECONDS, _lavfi
 from vidscan.synth.program import GroundTruth, Program, Shot, Transition, truth_of
 
@@ -74,7 +74,7 @@ def shot_frames(shot: Shot, program: Program) -> Iterator[np.ndarray]:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         proc.wait()
     if count < shot.frames:
-        raise OutputError(f"shot {shot.look!r} produced {count} of {shot.frames} frames: {err.strip()[-300:]}")
+        raise OutputError(f"shot {shot.look!r} produced {count} of {shot.frames} frames: {ffmpeg_failure(err)}")
     # A short shot would silently shift every later boundary: fail loudly instead.
 
 
@@ -146,6 +146,8 @@ def render(
     args += list(extra_args or [])
     path = Path(path)
     with staged_path(path) as tmp_path:  # a temp file beside it, put in place only when complete (vidscan.atomic)
+        if not path.suffix or tmp_path.suffix != path.suffix:  # no extension (/dev/null, a FIFO, "out"): ffmpeg cannot pick a container
+            args += ["-f", "mp4"]
         with subprocess.Popen(args + [str(tmp_path)], stdin=subprocess.PIPE, stderr=subprocess.PIPE) as enc:
             assert enc.stdin is not None
             written = 0
@@ -160,7 +162,8 @@ def render(
             err = enc.stderr.read().decode(errors="replace") if enc.stderr else ""
             enc.wait()
         if enc.returncode != 0 or written != truth.frame_count:
-            raise OutputError(f"ffmpeg failed to encode the synthetic video ({written}/{truth.frame_count} frames): {err.strip()[-300:]}", path=str(path))
+            reason = ffmpeg_failure(err, replace={str(tmp_path): str(path)})
+            raise OutputError(f"ffmpeg failed to encode the synthetic video ({written}/{truth.frame_count} frames): {reason}", path=str(path))
     if truth_path is not None:
         truth.save(truth_path)
     return truth
