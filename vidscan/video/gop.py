@@ -20,7 +20,7 @@ import av.error
 import numpy as np
 
 from vidscan.video.container import open_container, video_stream
-from vidscan.video.timestamps import absurd_gaps, rebase_resets, stamped_in_decode_order, typical_step
+from vidscan.video.timestamps import absurd_gaps, rebase_resets, spread_duplicates, stamped_in_decode_order, typical_step
 
 
 @dataclass
@@ -216,7 +216,7 @@ class PacketScan:
         step = self.last_duration or int(typical_step(raw)) or 1
         repaired, resets = rebase_resets(raw, step)
         ordered = not resets and len(np.unique(raw)) == len(raw) and not stamped_in_decode_order(raw, reorders, len(self.keys))
-        pts = np.unique(raw) if ordered else np.sort(repaired)  # disordered: one entry per frame, repaired
+        pts = np.unique(raw) if ordered else spread_duplicates(np.sort(repaired), step)  # disordered: one per frame
         shown = set(pts.tolist())
         key_pts = np.unique(np.asarray([k for k in (self.keys if keys is None else keys) if k in shown], np.int64))
         first = start if start is not None else int(pts[0])

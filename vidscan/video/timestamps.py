@@ -6,8 +6,9 @@ rule lives, so that every decode path (sequential, parallel ranges, sampled, coa
 backend) applies the same one:
 
 - **Resets**: timestamps that go back in decode order by more than the codec can reorder
-  (a recording restarted, two captures concatenated). Later frames are moved on to follow
-  the last time seen, keeping their spacing.
+  (a recording restarted, two captures concatenated), or frames sharing one time (a muxer
+  clamping them). Later frames are moved on to follow the last time seen, keeping their
+  spacing, and shared times are spread a frame apart.
 - **Decode-order stamps**: a stream whose codec reorders frames (B-frames) but whose packet
   times only ever increase in decode order was stamped by a muxer that confused decode and
   presentation times; the decoder then shows frames with shuffled times. The set of times is
@@ -78,6 +79,15 @@ def rebase_resets(decode_order: np.ndarray, step: int) -> tuple[np.ndarray, int]
         out[i] = value
         highest = max(highest, value)
     return out, resets
+
+
+def spread_duplicates(stamps: np.ndarray, step: int) -> np.ndarray:
+    """Sorted timestamps made strictly increasing: each at least ``step`` after the one before
+    (frames a muxer stamped with one time, e.g. every frame after a reset clamped to the last
+    time, follow each other a frame apart)."""
+    stamps = np.asarray(stamps, np.int64)
+    ramp = np.arange(len(stamps), dtype=np.int64) * max(int(step), 1)
+    return np.maximum.accumulate(stamps - ramp) + ramp
 
 
 def stamped_in_decode_order(decode_order: np.ndarray, reorders: bool, keyframes: int) -> bool:
