@@ -5,8 +5,10 @@ Everything is generated once per test session into a temp folder (a few seconds)
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,48 @@ import pytest
 from vidscan.synth import Event, GroundTruth, Program, Shot, Transition, render
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+# Nothing a test run does may land outside its own folders: caches (vidscan's, and anything
+# else that honours XDG_CACHE_HOME) go to one temp folder, inherited by every subprocess, and
+# hypothesis keeps no example database in the checkout. pytest_sessionfinish checks it.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="vidscan-tests-"))
+os.environ["VIDSCAN_CACHE_DIR"] = str(_SANDBOX / "vidscan-cache")
+os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "xdg-cache")
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_SANDBOX / "hypothesis")
+try:
+    from hypothesis import settings as _hypothesis_settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(str(_SANDBOX / "hypothesis"))
+
+    _hypothesis_settings.register_profile("vidscan", database=None)
+    _hypothesis_settings.load_profile("vidscan")
+except ImportError:
+    pass
+
+#: Written by the tools themselves, not by the tests.
+_EXPECTED_LITTER = {".pytest_cache", "__pycache__"}
+
+
+def _watched() -> dict[Path, set[str]]:
+    """Folders a test run must leave as it found them: the checkout, the working directory,
+    the home folder and its cache."""
+    home = Path.home()
+    folders = {ROOT, Path.cwd(), home, home / ".cache"}
+    return {d: {p.name for p in d.iterdir()} if d.is_dir() else set() for d in folders}
+
+
+_BEFORE = _watched()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any test wrote something outside its temp folders."""
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
+    new = sorted(str(d / name) for d, names in _watched().items() for name in names - _BEFORE.get(d, set()) - _EXPECTED_LITTER)
+    if new:
+        print(f"\nvidscan tests wrote outside their folders: {', '.join(new)}")
+        session.exitstatus = 1
 
 
 def ffprobe() -> str:

@@ -471,3 +471,51 @@ def _wait_for_cpu(pid: int, seconds: float, timeout: float = 60.0) -> None:
         if (int(fields[11]) + int(fields[12])) / tick >= seconds:
             return
         time.sleep(0.1)
+
+
+def _comparable(folder: Path) -> dict[str, object]:
+    """Every file under a batch's --out, with what differs between any two runs left out: the
+    timings (and attempts, in the summary; the run state, in the manifest)."""
+    import pandas as pd
+
+    out: dict[str, object] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name in ("manifest.sqlite", ".vidscan-batch.lock"):
+            out[name] = "state"
+        elif name == "summary.csv":
+            out[name] = pd.read_csv(path).drop(columns=["wall_s", "x_realtime", "attempts"]).fillna("").to_dict("list")
+        elif name == "summary.parquet":
+            out[name] = pd.read_parquet(path).drop(columns=["wall_s", "x_realtime", "attempts"]).fillna("").to_dict("list")
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+            data.get("stats", {}).pop("timings_s", None)
+            out[name] = data
+        else:
+            out[name] = path.read_bytes()
+    return out
+
+
+def test_a_batch_interrupted_between_files_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    """SIGTERM once the first video's results are in, then the same command again: the --out
+    folder holds exactly what a run that was never interrupted writes (byte for byte, timings
+    aside), and nothing else."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for k, look in enumerate(["bars", "testsrc", "gradients"]):
+        render(Program([Shot(look, 150, seed=k), Shot("studio", 150, seed=k + 3)], [Transition("cut")], width=320, height=180, fps=25),
+               archive / f"v{k}.mp4")
+    clean, broken = tmp_path / "clean", tmp_path / "broken"
+    command = [sys.executable, "-m", "vidscan.cli.main", "batch", str(archive), "--workers", "1", "--no-cache", "-q", "--out"]
+    assert subprocess.run([*command, str(clean)], cwd=tmp_path, env=subprocess_env(), capture_output=True, timeout=300).returncode == EXIT_OK
+    running = subprocess.Popen([*command, str(broken)], cwd=tmp_path, env=subprocess_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(broken.glob("videos/*/timeline.json")) and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.02)
+    running.send_signal(signal.SIGTERM)
+    assert running.wait(timeout=60) == EXIT_TERMINATED, running.stderr.read()
+    assert len(list(broken.glob("videos/*/timeline.json"))) < 3  # it really stopped part-way
+    rerun = subprocess.run([*command, str(broken)], cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == EXIT_OK, rerun.stderr
+    assert _comparable(broken) == _comparable(clean)
