@@ -484,9 +484,9 @@ def _comparable(folder: Path) -> dict[str, object]:
         if name in ("manifest.sqlite", ".vidscan-batch.lock"):
             out[name] = "state"
         elif name == "summary.csv":
-            out[name] = pd.read_csv(path).drop(columns=["wall_s", "x_realtime", "attempts"]).fillna("").to_dict("list")
+            out[name] = pd.read_csv(path).drop(columns=["wall_s", "x_realtime", "attempts"]).astype(object).fillna("").to_dict("list")
         elif name == "summary.parquet":
-            out[name] = pd.read_parquet(path).drop(columns=["wall_s", "x_realtime", "attempts"]).fillna("").to_dict("list")
+            out[name] = pd.read_parquet(path).drop(columns=["wall_s", "x_realtime", "attempts"]).astype(object).fillna("").to_dict("list")
         elif path.suffix == ".json":
             data = json.loads(path.read_text())
             data.get("stats", {}).pop("timings_s", None)
