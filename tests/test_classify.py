@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import vidscan.pipeline
+import vidscan
+
 from vidscan.cache import EmbeddingCache
 from vidscan.classify import classify
 from vidscan.cli.main import main
@@ -75,32 +76,29 @@ def test_merge_gives_one_row_per_block(broadcast):
     assert all(a != b for a, b in zip(labels, labels[1:]))
 
 
-def test_classify_after_scenes_does_not_decode_again(broadcast, tmp_path, monkeypatch):
+def test_classify_after_scenes_does_not_decode_again(broadcast, tmp_path):
     path, _, examples = broadcast
     cache = EmbeddingCache(tmp_path)
-    vidscan.pipeline.detect_scenes(path, cache=cache)
-
-    def no_decoding(*args, **kwargs):
-        raise AssertionError("decoded again")
-
-    monkeypatch.setattr(vidscan.pipeline, "open_video", no_decoding)
+    vidscan.detect_scenes(path, cache=cache)
+    hits, misses = cache.hits, cache.misses
     result = classify(path, examples=examples, cache=cache)
     assert result.timeline.stats["from_cache"]
+    assert (cache.hits, cache.misses) == (hits + 1, misses)  # every request answered by the cache
 
 
 def test_damaged_cache_entry_is_recomputed(broadcast, tmp_path):
     path, _, _ = broadcast
     cache = EmbeddingCache(tmp_path)
-    first = vidscan.pipeline.detect_scenes(path, cache=cache)
+    first = vidscan.detect_scenes(path, cache=cache)
     entries = list(tmp_path.rglob("*.npz"))
     assert len(entries) == 1
     data = bytearray(entries[0].read_bytes())
     data[len(data) // 2] ^= 0xFF  # flip a byte in the middle
     entries[0].write_bytes(bytes(data))
-    again = vidscan.pipeline.detect_scenes(path, cache=cache)
+    again = vidscan.detect_scenes(path, cache=cache)
     assert cache.rejected == 1 and not again.stats["from_cache"]
     assert [s.start_frame for s in again.segments] == [s.start_frame for s in first.segments]
-    assert vidscan.pipeline.detect_scenes(path, cache=cache).stats["from_cache"]
+    assert vidscan.detect_scenes(path, cache=cache).stats["from_cache"]
 
 
 def test_clip_zero_shot_plumbing(shots_video, tiny_clip_model):

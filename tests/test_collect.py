@@ -11,7 +11,7 @@ from vidscan.cli.main import main
 from vidscan.collect import MANIFEST_COLUMNS, DiverseSelector, collect
 from vidscan.embed import create_embedder
 from vidscan.errors import EXIT_INPUT, EXIT_USAGE, UsageError
-from vidscan.pipeline import embed_video
+from vidscan.extract import embed_video
 from vidscan.synth import Program, Shot, Transition, render
 from vidscan.video import Sampling, read_frames
 

@@ -8,7 +8,8 @@ import pytest
 from vidscan.detect.base import Boundary
 from vidscan.errors import InputError, UsageError
 from vidscan.labels import LabelScorer, label_segments, label_totals, load_config, merge_same_label, parse_label_list, runs, viterbi
-from vidscan.pipeline import EmbeddedVideo, build_timeline
+from vidscan.embedded import EmbeddedVideo
+from vidscan.segment import build_timeline
 from vidscan.video import Sampling, VideoInfo
 
 E = np.eye(3, dtype=np.float32)  # three orthogonal "concepts"

@@ -120,7 +120,7 @@ def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_v
     as in a full decode, whatever the number of decoder threads."""
     import threading
 
-    from vidscan.coarse import FrameEmbedder, embed_coarse_to_fine, keyframe_pass
+    from vidscan.video.coarse import FrameEmbedder, embed_coarse_to_fine, keyframe_pass
 
     kind, path, _ = fixed_gop_video
     emb = vidscan.create_embedder("features")

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-import vidscan.pipeline
+import vidscan
+
 from vidscan.cache import EmbeddingCache
 from vidscan.cli.main import main
 from vidscan.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
@@ -112,18 +113,15 @@ def test_folder_search_ranks_across_files(videos, tmp_path):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_search_after_scenes_does_not_decode_again(videos, tmp_path, monkeypatch):
+def test_search_after_scenes_does_not_decode_again(videos, tmp_path):
     _, (a, spans), _ = videos
     image = np.asarray(Image.open(query_image(a, 30, tmp_path)))
     cache = EmbeddingCache(tmp_path / "cache")
-    vidscan.pipeline.detect_scenes(a, cache=cache)
-
-    def no_decoding(*args, **kwargs):
-        raise AssertionError("decoded again")
-
-    monkeypatch.setattr(vidscan.pipeline, "open_video", no_decoding)
+    vidscan.detect_scenes(a, cache=cache)
+    hits, misses = cache.hits, cache.misses
     result = search(a, image=image, embedder="features", cache=cache)
     assert result.stats["videos_from_cache"] == 1
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
     assert spans[1][0] <= result.hits[0].frame < spans[1][1]
 
 

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidscan.detect.base import Boundary
-from vidscan.pipeline import EmbeddedVideo, build_timeline
+from vidscan.embedded import EmbeddedVideo
+from vidscan.segment import build_timeline
 from vidscan.timeline import schema, timecode
 from vidscan.video import Sampling, VideoInfo
 

@@ -15,7 +15,8 @@ from vidscan.detect import BoundaryDetector, create_detector
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, ModelUnavailableError, OutputError, UsageError, VidscanError
-from vidscan.pipeline import detect_scenes, embed_video
+from vidscan.extract import embed_video
+from vidscan.pipeline import detect_scenes
 from vidscan.timeline import Segment, Timeline
 from vidscan.video import Sampling, VideoInfo, open_video, probe
 

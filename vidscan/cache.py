@@ -21,6 +21,9 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from vidscan.atomic import atomic_write_bytes
+from vidscan.embedded import EmbeddedVideo
+from vidscan.errors import VidscanError
+from vidscan.video import Sampling, VideoInfo
 
 #: 3: the checksum covers the metadata too; 4: timestamps repaired on disordered files, the video
 #: stream chosen as FFmpeg would (entries of older versions are never looked up).
@@ -112,3 +115,54 @@ class EmbeddingCache:
         path = self._path(key)
         atomic_write_bytes(path, buffer.getvalue())
         return path
+
+
+# -- the embedded videos vidscan keeps here ---------------------------------------------
+
+def video_from_entry(arrays: dict[str, np.ndarray], meta: dict[str, Any], sampling: Sampling) -> EmbeddedVideo:
+    """The video of a cache entry (the parser :meth:`EmbeddingCache.load` takes); raises ValueError/TypeError/KeyError on one that does not make
+    sense (the cache then drops it and the video is embedded again)."""
+    n = len(arrays["indices"])
+    if arrays["embeddings"].ndim != 2 or any(len(arrays[k]) != n for k in ("times", "embeddings", "luma")) \
+            or len(arrays["diffs"]) not in (0, n):
+        raise ValueError("arrays of different lengths")
+    damaged = [(float(a), float(b)) for a, b in meta.get("damaged", [])]
+    frame_count, duration_s = int(meta["frame_count"]), float(meta["duration_s"])
+    if frame_count < n or not np.isfinite(duration_s) or duration_s < 0:
+        raise ValueError("impossible frame count or duration")
+    if not isinstance(meta["info"], dict) or not isinstance(meta["embedder"], str):
+        raise TypeError("malformed metadata")
+    return EmbeddedVideo(
+        info=VideoInfo(**meta["info"]),
+        sampling=sampling,
+        embedder=meta["embedder"],
+        indices=arrays["indices"],
+        times=arrays["times"],
+        embeddings=arrays["embeddings"],
+        luma=arrays["luma"],
+        diffs=arrays["diffs"],
+        frame_count=frame_count,
+        duration_s=duration_s,
+        damaged=damaged,
+        timings={"probe_s": 0.0, "decode_s": 0.0, "embed_s": 0.0, "cache_load_s": 0.0},
+        from_cache=True,
+    )
+
+
+def coarse_video_from_entry(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> tuple[EmbeddedVideo, dict[str, Any] | None]:
+    """A coarse-to-fine cache entry: the video and the summary of how it was decoded."""
+    coarse = meta.get("coarse")
+    if coarse is not None and not isinstance(coarse, dict):
+        raise TypeError("malformed coarse summary")
+    return video_from_entry(arrays, meta, Sampling.all_frames()), coarse
+
+
+def store_video(cache: "EmbeddingCache", key: str, video: EmbeddedVideo, extra: dict[str, Any] | None = None) -> None:
+    """Store ``video`` (and ``extra`` metadata) under ``key``; an unwritable cache is ignored."""
+    arrays = {"indices": video.indices, "times": video.times, "embeddings": video.embeddings, "luma": video.luma, "diffs": video.diffs}
+    meta = {"info": video.info.to_dict(), "embedder": video.embedder, "frame_count": video.frame_count,
+            "duration_s": video.duration_s, "damaged": [list(r) for r in video.damaged], **(extra or {})}
+    try:
+        cache.store(key, arrays, meta)
+    except VidscanError:
+        pass  # an unwritable cache must not fail the run

@@ -30,8 +30,8 @@ from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, 
 from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
-from vidscan.pipeline import (EveryFrame, build_timeline, check_decode, default_sampling, embed_every_frame, embed_video, embed_video_multi,
-                              segment_video)
+from vidscan.extract import default_sampling, embed_requests
+from vidscan.segment import build_timeline, segment_video
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
@@ -135,7 +135,7 @@ def classify(
     ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
     ``decode="coarse"`` obtains every-frame embeddings (the boundary pass, or the labels when
     they are sampled at every frame) coarse-to-fine: keyframes first, full rate only where
-    they differ (see vidscan.coarse); the sparse labelling samples are decoded exactly.
+    they differ (see vidscan.video.coarse); the sparse labelling samples are decoded exactly.
     """
     t0 = time.perf_counter()
     from vidscan.grouping import check_scene_options
@@ -176,19 +176,7 @@ def classify(
     if not per_frame and emb.name != "features" and boundaries == "frames":
         boundary_emb = create_embedder("features")
         requests.append((boundary_emb, Sampling.all_frames()))
-    check_decode(decode, backend)
-    every: EveryFrame | None = None
-    if decode == "coarse":
-        # Every-frame requests go coarse-to-fine; a sparse labelling request is decoded on its own.
-        videos = []
-        for request_emb, request_sampling in requests:
-            if request_sampling.mode == "all":
-                every = embed_every_frame(path, request_emb, decode="coarse", progress=progress, cache=cache)
-                videos.append(every.video)
-            else:
-                videos.append(embed_video(path, request_emb, request_sampling, backend=backend, progress=progress, cache=cache))
-    else:
-        videos = embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache)
+    videos, every = embed_requests(path, requests, decode=decode, backend=backend, progress=progress, cache=cache)
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)

@@ -227,7 +227,7 @@ def collect(
 def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity: float, hold: float, backend: str,
             progress: Progress) -> tuple[list[KeptFrame], int]:
     """The streaming pass: decode small, embed, keep the steady frames unlike those kept so far."""
-    from vidscan.pipeline import prefetch
+    from vidscan.extract import prefetch
 
     selector = DiverseSelector(max_similarity, emb.dim)
     kept: list[KeptFrame] = []

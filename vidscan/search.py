@@ -2,7 +2,7 @@
 
 A query is text (CLIP's text tower) or an image (embedded by the same embedder as the
 frames, so image search also works with the weight-free ``features`` embedder). Frames are
-ranked by cosine similarity to it. Frame embeddings come from :func:`vidscan.pipeline.embed_video`
+ranked by cosine similarity to it. Frame embeddings come from :func:`vidscan.extract.embed_video`
 with the embedding cache, so a video that ``scenes`` or ``classify`` already embedded with
 the same embedder and sampling is not decoded again, and a second search of the same video
 costs only one matrix-vector product.
@@ -36,7 +36,7 @@ from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, UsageError
 from vidscan.images import frame_filename, load_image, resize, write_image
 from vidscan.labels.examples import VIDEO_EXTS
-from vidscan.pipeline import embed_video
+from vidscan.extract import embed_video
 from vidscan.progress import Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, read_frames
@@ -127,7 +127,7 @@ def search_sampling(embedder: Embedder) -> Sampling:
     2 frames/s for CLIP (the model dominates; a moment that lasts under half a second can be
     missed).
     """
-    from vidscan.pipeline import default_sampling
+    from vidscan.extract import default_sampling
 
     return default_sampling(embedder)
 

@@ -108,7 +108,7 @@ class Timeline:
     #: Which level ``segments`` holds ("shot" or "scene"); the other level, if computed.
     level: str = "shot"
     alternate: list[Segment] = field(default_factory=list)
-    #: The sampled frames' embeddings (a ``vidscan.pipeline.EmbeddedVideo``), kept only when
+    #: The sampled frames' embeddings (a ``vidscan.embedded.EmbeddedVideo``), kept only when
     #: asked for (``keep_embeddings=True``) for exports; never written to CSV/JSON.
     embedded: Any = field(default=None, repr=False, compare=False)
 

@@ -45,7 +45,7 @@ class BatchSettings:
     penalty: float | None = None
     boundaries: str = "frames"
     decoder: str = "pyav"
-    decode: str = "full"  # or "coarse": keyframes first (see vidscan.coarse)
+    decode: str = "full"  # or "coarse": keyframes first (see vidscan.video.coarse)
     formats: tuple[str, ...] = FORMATS
     cache_dir: str | None = None
     use_cache: bool = True

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+
+#: ``reader(sample_indices) -> uint8 [K, H, W, 3]``: decoded frames for detectors that read them.
+FrameReader = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -92,6 +95,18 @@ class BoundaryDetector(ABC):
     """
 
     name: str = ""
+    #: (width, height) of the decoded frames the detector also reads, or None when the
+    #: embeddings (and luma, differences) are all it needs; the pipeline then hands it a
+    #: reader through :meth:`attach_frames` before :meth:`fit`.
+    needs_frames: tuple[int, int] | None = None
+    #: Per-sample boundary score of the last fit (the report's curve); empty when the
+    #: detector has none. Detectors assign their own array; this default is never written to.
+    scores_: np.ndarray = np.zeros(0, np.float32)
+
+    def attach_frames(self, reader: "FrameReader") -> None:
+        """Receive ``reader(sample_indices) -> uint8 [K, H, W, 3]`` (frames at
+        :attr:`needs_frames`); only detectors that declare :attr:`needs_frames` are given one."""
+        raise NotImplementedError(f"the {self.name or type(self).__name__} detector reads no frames")
 
     @abstractmethod
     def fit(self, signal: np.ndarray, samples_per_second: float, luma: np.ndarray | None = None,

@@ -14,11 +14,11 @@ frames and gives each frame the probability that a transition happens there.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
+from vidscan.detect.base import Boundary, BoundaryDetector, FrameReader, refine_kinds
 from vidscan.detect.adaptive import AdaptiveDetector
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
@@ -26,8 +26,6 @@ from vidscan.errors import UsageError
 
 #: Frame size TransNetV2 was trained on (width, height).
 FRAME_SIZE = (48, 27)
-#: Reads frames by sample index: ``reader(sample_indices) -> uint8 [N, 27, 48, 3]``.
-FrameReader = Callable[[np.ndarray], np.ndarray]
 
 
 def load_transnet(device: str = "auto"):

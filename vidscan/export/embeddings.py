@@ -16,7 +16,7 @@ import pandas as pd
 from vidscan.atomic import atomic_open, atomic_write_text, output_group
 
 if TYPE_CHECKING:
-    from vidscan.pipeline import EmbeddedVideo
+    from vidscan.embedded import EmbeddedVideo
 
 
 def embeddings_index_path(path: str | Path) -> Path:

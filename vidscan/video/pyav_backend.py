@@ -20,8 +20,9 @@ from vidscan.errors import InputError
 from vidscan.video.base import DecodeStats, VideoSource
 from vidscan.video.container import ffmpeg_reason, open_container, tagged_duration, video_stream, video_stream_count
 from vidscan.video.frames import FrameBatch
-from vidscan.video.gop import PacketIndex, RangeFrame, default_workers
+from vidscan.video.gop import RangeFrame, decode_ranges, default_workers, ranges_of, sampled_ranges, skip_mode
 from vidscan.video.info import VideoInfo
+from vidscan.video.packets import PacketIndex, index_packets
 from vidscan.video.sampling import Sampling
 
 def _quiet_ffmpeg() -> None:
@@ -230,8 +231,6 @@ class PyAVSource(VideoSource):
         demux-only pass (edit-list packets flagged "discard" left out, as the decoder drops
         them). Computed once per source, so repeated sparse reads do not demux again."""
         if self._packet_index is None:
-            from vidscan.video.gop import index_packets
-
             index = index_packets(self.path)
             self._index = index
             if index is None:
@@ -252,8 +251,6 @@ class PyAVSource(VideoSource):
                          stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
         """Every frame, decoded in keyframe-to-keyframe ranges on ``workers`` threads (see
         vidscan.video.gop): 1.4x a frame-threaded decoder on 2 cores, the same frames."""
-        from vidscan.video.gop import decode_ranges, ranges_of
-
         damaged: list[int] = []
         count = 0
         for frames in decode_ranges(self.path, gops, ranges_of(gops, PARALLEL_RANGE_FRAMES), size, turns, workers, damaged):
@@ -287,8 +284,6 @@ class PyAVSource(VideoSource):
     def _decode_sampled_parallel(self, gops: PacketIndex, sampling: Sampling, size: tuple[int, int], turns: int, workers: int,
                                  stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
         """What :meth:`_decode_sampled` does, one GOP per task on ``workers`` threads."""
-        from vidscan.video.gop import decode_ranges, sampled_ranges
-
         pts = gops.pts
         wanted = self._wanted_pts(sampling)
         damaged: list[int] = []
@@ -334,10 +329,7 @@ class PyAVSource(VideoSource):
                 target = max(target if target is not None else -(2**62), last_wanted[int(packet.pts)])
             if not feeding and packet.pts is not None:
                 continue
-            # Frames nothing refers to (most B-frames) are decoded only when wanted: skipping
-            # them leaves every other frame bit-identical (12% less decoding at 2 samples/s
-            # on a 1080p broadcast with a 1 s GOP).
-            skip = "DEFAULT" if packet.pts is None or int(packet.pts) in wanted else "NONREF"
+            skip = skip_mode(packet, wanted)
             if skip != skipping:
                 stream.codec_context.skip_frame = skipping = skip
             try:

@@ -40,12 +40,15 @@ import numpy as np
 
 from vidscan.detect.difference import THUMBNAIL_SIZE, DifferenceTracker, frame_differences, thumbnail
 from vidscan.embed.base import Embedder
+from vidscan.embedded import EmbeddedVideo
 from vidscan.errors import InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
-from vidscan.video.gop import GopDecoder, PacketIndex, PacketScan, default_workers, demux_tolerantly, to_rgb
 from vidscan.video.container import open_container, video_stream
+from vidscan.video.gop import GopDecoder, default_workers, to_rgb
+from vidscan.video.packets import PacketIndex, PacketScan, demux_tolerantly
 from vidscan.video.pyav_backend import PyAVSource
+from vidscan.video.sampling import Sampling
 
 #: Keyframe-to-keyframe distance (unit embeddings) above which a stretch is decoded in full.
 #: Measured on the accuracy corpus re-encoded with a fixed 1 s GOP (benchmarks/throughput.py
@@ -337,8 +340,6 @@ def embed_coarse_to_fine(
     ``workers`` decoders (default: one per core, see :func:`default_workers`) share the
     fine pass, one GOP-long piece at a time.
     """
-    from vidscan.pipeline import EmbeddedVideo
-    from vidscan.video import Sampling
 
     progress = progress or NullProgress()
     path = str(path)

@@ -1,0 +1,303 @@
+"""Frame extraction: decode a video once and embed the frames each request samples.
+
+Decoding runs in a background thread that stays a few batches ahead of the embedder
+(a bounded queue), so the model always gets full batches and memory stays flat however
+long the video is: only the embeddings (a few hundred bytes per sampled frame) are kept.
+:func:`embed_requests` is the one entry the tasks use: several (embedder, sampling) requests,
+one decode pass, the cache consulted first, every-frame requests decoded coarse-to-fine when
+asked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from vidscan.cache import EmbeddingCache, coarse_video_from_entry, store_video, video_from_entry
+from vidscan.detect.base import FrameReader
+from vidscan.detect.difference import DifferenceTracker
+from vidscan.embed.base import Embedder
+from vidscan.embedded import EmbeddedVideo
+from vidscan.errors import InputError, UsageError
+from vidscan.progress import NullProgress, Progress
+from vidscan.timeline import Timeline
+from vidscan.video import FrameBatch, Sampling, open_video
+
+
+def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
+    """Run ``batches`` in a background thread, ``depth`` batches ahead."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # re-raised in the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="vidscan-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+class Collector:
+    """Accumulates one embedder's samples during a shared decode pass."""
+
+    def __init__(self, embedder: Embedder, sampling: Sampling, route: bool) -> None:
+        self.embedder, self.sampling = embedder, sampling
+        self.selector = sampling.selector() if route else None
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pending_n = 0
+        self.chunks: list[np.ndarray] = []
+        self.indices: list[np.ndarray] = []
+        self.times: list[np.ndarray] = []
+        self.lumas: list[np.ndarray] = []
+        self.diffs: list[np.ndarray] = []
+        self.difference = DifferenceTracker()
+        self.embed_s = 0.0
+
+    def add(self, batch: FrameBatch) -> None:
+        frames, idx, times = batch.frames, batch.indices, batch.times
+        if self.selector is not None:
+            keep = np.array([self.selector.keep(int(i), float(t)) for i, t in zip(idx, times)], bool)
+            if not keep.any():
+                return
+            frames, idx, times = frames[keep], idx[keep], times[keep]
+        self.pending.append((frames, idx, times))
+        self.pending_n += len(idx)
+        if self.pending_n >= self.embedder.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        frames = np.concatenate([p[0] for p in self.pending]) if len(self.pending) > 1 else self.pending[0][0]
+        t = time.perf_counter()
+        self.chunks.append(self.embedder.embed(frames))
+        self.embed_s += time.perf_counter() - t
+        self.indices.append(np.concatenate([p[1] for p in self.pending]))
+        self.times.append(np.concatenate([p[2] for p in self.pending]))
+        self.lumas.append(frames.reshape(len(frames), -1).mean(axis=1, dtype=np.float32))
+        self.diffs.append(self.difference(frames))
+        self.pending, self.pending_n = [], 0
+
+
+def default_sampling(embedder: Embedder) -> Sampling:
+    """Every frame for cheap embedders (exact cuts); 2 frames/s for CLIP-sized models."""
+    return Sampling.all_frames() if embedder.name == "features" else Sampling.per_second(2.0)
+
+
+def embed_video(
+    path: str | Path,
+    embedder: Embedder,
+    sampling: Sampling,
+    *,
+    backend: str = "pyav",
+    progress: Progress | None = None,
+    cache: EmbeddingCache | None = None,
+) -> EmbeddedVideo:
+    """Decode ``path`` at ``sampling`` and embed every sampled frame (or load it from ``cache``)."""
+    return embed_video_multi(path, [(embedder, sampling)], backend=backend, progress=progress, cache=cache)[0]
+
+
+def embed_video_multi(
+    path: str | Path,
+    requests: list[tuple[Embedder, Sampling]],
+    *,
+    backend: str = "pyav",
+    progress: Progress | None = None,
+    cache: EmbeddingCache | None = None,
+) -> list[EmbeddedVideo]:
+    """Embed one video for several (embedder, sampling) requests in a single decode pass.
+
+    Requests found in ``cache`` are not decoded again. Frames are decoded once, at the
+    largest size any remaining embedder wants, and each embedder gets the frames its own
+    sampling selects.
+    """
+    progress = progress or NullProgress()
+    results: list[EmbeddedVideo | None] = [None] * len(requests)
+    keys: list[str | None] = [None] * len(requests)
+    if cache is not None:
+        for i, (emb, smp) in enumerate(requests):
+            t = time.perf_counter()
+            keys[i] = cache.key(path, emb.identity(), smp.describe(), backend)
+            hit = cache.load(keys[i], functools.partial(video_from_entry, sampling=smp))
+            if hit is not None:
+                hit.timings["cache_load_s"] = time.perf_counter() - t
+                results[i] = hit
+    todo = [i for i, r in enumerate(results) if r is None]
+    if not todo:
+        return results  # type: ignore[return-value]
+    t0 = time.perf_counter()
+    with open_video(path, backend) as source:
+        info = source.info
+        t_probe = time.perf_counter() - t0
+        samplings = {requests[i][1] for i in todo}
+        decode_sampling = next(iter(samplings)) if len(samplings) == 1 else Sampling.all_frames()
+        route = len(samplings) > 1
+        collectors = {i: Collector(requests[i][0], requests[i][1], route) for i in todo}
+        size = max((requests[i][0].frame_size(info.width, info.height) for i in todo), key=lambda wh: wh[0] * wh[1])
+        decode_batch = min(64, min(requests[i][0].batch_size for i in todo))
+        progress.start(Path(path).name, info.duration_s)
+        try:
+            for batch in prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
+                for collector in collectors.values():
+                    collector.add(batch)
+                progress.update(float(batch.times[-1]) if len(batch) else 0.0)
+            for collector in collectors.values():
+                collector.flush()
+        finally:
+            progress.finish()
+        stats = source.stats
+    total_s = time.perf_counter() - t0
+    if stats.frames_decoded == 0:
+        raise InputError("no frames could be decoded", path=str(path))
+    if stats.finished:
+        info = dataclasses.replace(info, frame_count=stats.frames_decoded, frame_count_exact=True, duration_s=round(stats.end_time_s, 6))
+    embed_total = sum(c.embed_s for c in collectors.values())
+    for i, c in collectors.items():
+        if not c.chunks:
+            raise InputError("no frames could be decoded at the requested sampling", path=str(path))
+        video = EmbeddedVideo(
+            info=info,
+            sampling=c.sampling,
+            embedder=c.embedder.identity(),
+            indices=np.concatenate(c.indices),
+            times=np.concatenate(c.times),
+            embeddings=np.concatenate(c.chunks),
+            luma=np.concatenate(c.lumas),
+            diffs=np.concatenate(c.diffs),
+            frame_count=stats.frames_decoded,
+            duration_s=stats.end_time_s,
+            damaged=list(stats.damaged),
+            timings={"probe_s": t_probe, "decode_s": max(0.0, total_s - t_probe - embed_total), "embed_s": c.embed_s},
+        )
+        if cache is not None and keys[i] is not None and stats.finished:
+            store_video(cache, keys[i], video)
+        results[i] = video
+    return results  # type: ignore[return-value]
+
+
+@dataclass
+class EveryFrame:
+    """Every frame's embedding, and how it was obtained."""
+
+    video: EmbeddedVideo
+    coarse: dict[str, Any] | None = None  # coarse-to-fine statistics, when it ran
+    note: str | None = None  # why the requested decoding could not be used
+
+    def record(self, timeline: Timeline) -> None:
+        """Say in the timeline's settings and stats how the frames were decoded."""
+        if self.coarse is not None:
+            timeline.settings["decode"] = "coarse"
+            timeline.stats["coarse"] = self.coarse
+        if self.note:
+            timeline.stats.setdefault("notes", []).append(self.note)
+
+
+def check_decode(decode: str, backend: str) -> None:
+    """A usage error for a decode mode that does not exist or that this decoder cannot do."""
+    if decode not in ("full", "coarse"):
+        raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
+    if decode == "coarse" and backend != "pyav":
+        raise UsageError("coarse-to-fine decoding works with the pyav decoder")
+
+
+def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", backend: str = "pyav",
+                      progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
+    """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
+    full rate only where they differ; see vidscan.video.coarse). Coarse falls back to a full decode,
+    with a note, on files it cannot index (no timestamps)."""
+    check_decode(decode, backend)
+    note = None
+    if decode == "coarse":
+        from vidscan.video.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, CoarseUnavailable,
+                                    embed_coarse_to_fine)
+
+        method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
+        key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
+        hit = cache.load(key, coarse_video_from_entry) if cache is not None and key is not None else None  # both or neither
+        if hit is not None:
+            return EveryFrame(*hit)
+        try:
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress)
+        except CoarseUnavailable as exc:
+            note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
+        else:
+            summary = {"keyframes": stats.keyframes, "full_rate_fraction": round(stats.full_rate_fraction, 4),
+                       "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings}
+            if cache is not None and key is not None:
+                store_video(cache, key, video, {"coarse": summary})  # the summary comes back with a cache hit
+            return EveryFrame(video, summary)
+    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=backend, progress=progress, cache=cache), note=note)
+
+
+def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: str = "full", backend: str = "pyav",
+                   progress: Progress | None = None, cache: EmbeddingCache | None = None) -> tuple[list[EmbeddedVideo], EveryFrame | None]:
+    """Embed ``path`` for every (embedder, sampling) request with one decode strategy: the
+    entry ``scenes``, ``classify``, ``search`` and ``collect`` share. With ``decode="full"``
+    all requests share one decode pass; with ``"coarse"`` every-frame requests go
+    coarse-to-fine and the others are decoded exactly on their own. Returns the videos in
+    request order, and how the (last) every-frame request was decoded, when there is one."""
+    check_decode(decode, backend)
+    every: EveryFrame | None = None
+    if decode == "full":
+        if len(requests) == 1 and requests[0][1].mode == "all":
+            every = embed_every_frame(path, requests[0][0], backend=backend, progress=progress, cache=cache)
+            return [every.video], every
+        return embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache), None
+    videos = []
+    for emb, sampling in requests:
+        if sampling.mode == "all":
+            every = embed_every_frame(path, emb, decode="coarse", progress=progress, cache=cache)
+            videos.append(every.video)
+        else:
+            videos.append(embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache))
+    return videos, every
+
+
+def frame_reader(video: EmbeddedVideo, size: tuple[int, int], backend: str = "pyav") -> FrameReader:
+    """``reader(sample_indices) -> uint8 frames``: decodes just those frames again (exact).
+
+    One source serves every call, so its frame index (a demux pass over the whole file) is
+    built once however many windows or chunks a detector asks for.
+    """
+    source = open_video(video.info.path, backend)
+
+    def read(samples: np.ndarray) -> np.ndarray:
+        wanted = video.indices[np.asarray(samples, np.int64)]
+        batches = list(source.batches(Sampling.frames(wanted), size=size, batch_size=64))
+        frames = np.concatenate([b.frames for b in batches])
+        got = np.concatenate([b.indices for b in batches])
+        order = {int(f): i for i, f in enumerate(got)}
+        return frames[[order[int(f)] for f in wanted]]
+
+    return read
