@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import run_ffmpeg
-from vidscan.batch.inputs import InputVideo, discover_inputs
+from vidscan.inputs import InputVideo, discover_inputs
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest
 from vidscan.batch.naming import inside, output_name, readable_part
 from vidscan.cli.main import main

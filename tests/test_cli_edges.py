@@ -296,7 +296,7 @@ def test_scene_grouping_checks_its_numbers():
     import numpy as np
 
     from vidscan.errors import UsageError
-    from vidscan.grouping import scene_starts
+    from vidscan.scene_level import scene_starts
 
     shots, durations = np.eye(3, dtype=np.float32), np.array([4.0, 4.0, 4.0])
     with pytest.raises(UsageError, match="^scene penalty must be"):

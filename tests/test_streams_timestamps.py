@@ -20,7 +20,7 @@ import pytest
 
 import vidscan
 from tests.conftest import run_ffmpeg
-from vidscan.grouping import scene_starts, weighted_change_points
+from vidscan.scene_level import scene_starts, weighted_change_points
 from vidscan.video import Sampling, open_video, read_frame_batch
 from vidscan.video.timestamps import absurd_gaps, rebase_resets, spread_duplicates
 

@@ -31,6 +31,7 @@ from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
 from vidscan.extract import default_sampling, embed_requests
+from vidscan.scene_level import LABEL_SCENE_PENALTY, MIN_SCENE_LEN, add_scene_level, check_scene_options, switch_level
 from vidscan.segment import build_timeline, segment_video
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
@@ -91,10 +92,11 @@ def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, exa
     return labels
 
 
-def choose_embedder(labels: LabelSet, explicit: bool) -> str:
-    """CLIP when there are prompts to read; the weight-free features for examples only."""
+def choose_embedder(labels: LabelSet) -> str:
+    """CLIP when there are prompts to read and no examples; the weight-free features when
+    examples are given (they work offline and need no text tower)."""
     has_examples = any(spec.examples for spec in labels.labels)
-    return "clip" if labels.has_prompts and not (has_examples and not explicit) else "features"
+    return "clip" if labels.has_prompts and not has_examples else "features"
 
 
 def classify(
@@ -117,8 +119,8 @@ def classify(
     warn: Any = None,
     boundaries: str = "frames",
     level: str = "scene",
-    scene_penalty: float = 1.0,
-    scene_min_len: float = 3.0,
+    scene_penalty: float = LABEL_SCENE_PENALTY,
+    scene_min_len: float = MIN_SCENE_LEN,
     keep_embeddings: bool = False,
     decode: str = "full",
 ) -> ClassifyResult:
@@ -138,8 +140,6 @@ def classify(
     they differ (see vidscan.video.coarse); the sparse labelling samples are decoded exactly.
     """
     t0 = time.perf_counter()
-    from vidscan.grouping import check_scene_options
-
     min_confidence = finite_number("min_confidence", min_confidence, min=0, max=1)
     smooth = finite_number("smooth", smooth, min=0, max=MAX_SECONDS)
     scene_penalty, scene_min_len = check_scene_options(scene_penalty, scene_min_len)
@@ -149,7 +149,7 @@ def classify(
     if isinstance(embedder, Embedder):
         emb = embedder
     else:
-        name = embedder or choose_embedder(label_set, explicit=False)
+        name = embedder or choose_embedder(label_set)
         emb = create_embedder(name, **((embedder_options or {}) if name == "clip" else {}))
     use_prompts = label_set.has_prompts and emb.has_text
     if label_set.has_prompts and not emb.has_text and not has_examples:
@@ -190,10 +190,6 @@ def classify(
             set_label(seg, probs[start:end].mean(axis=0), scorer.names, min_confidence)
         timeline.settings = {"sampling": label_sampling.describe(), "backend": backend, "embedder": emb.describe()}
     else:
-        from vidscan.grouping import switch_level
-
-        from vidscan.grouping import add_scene_level
-
         timeline = segment_video(videos[-1], detector, boundary_emb, backend, t0)
         label_segments(timeline, labelled.times, probs, scorer.names, min_confidence)
         # Scenes for labelling are runs of shots with a similar label distribution (square-rooted,

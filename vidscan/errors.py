@@ -62,6 +62,11 @@ class OutputError(VidscanError):
     exit_code = EXIT_OUTPUT
 
 
+class CoarseUnavailable(Exception):
+    """A file cannot be decoded coarse-to-fine (the reason is the message): not an error for
+    the user, the caller decodes every frame instead and says why in a note."""
+
+
 class Terminated(BaseException):
     """Raised in the main thread by the CLI's SIGTERM handler: unwinds like Ctrl-C (temp files
     and staged outputs are removed on the way out), exit code :data:`EXIT_TERMINATED`."""

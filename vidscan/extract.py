@@ -26,7 +26,7 @@ from vidscan.detect.base import FrameReader
 from vidscan.detect.difference import DifferenceTracker
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
-from vidscan.errors import InputError, UsageError
+from vidscan.errors import CoarseUnavailable, InputError, UsageError
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
@@ -239,8 +239,7 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
     check_decode(decode, backend)
     note = None
     if decode == "coarse":
-        from vidscan.video.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, CoarseUnavailable,
-                                    embed_coarse_to_fine)
+        from vidscan.video.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, embed_coarse_to_fine
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None

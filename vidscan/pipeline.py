@@ -19,6 +19,7 @@ from vidscan.errors import UsageError
 from vidscan.extract import check_decode, default_sampling, embed_requests
 from vidscan.progress import Progress
 from vidscan.segment import segment_video
+from vidscan.scene_level import switch_level
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
 
@@ -50,8 +51,6 @@ def detect_scenes(
     that group similar consecutive shots); the other level is kept in ``timeline.alternate``.
     ``keep_embeddings`` keeps the sampled frames' embeddings on ``timeline.embedded``.
     """
-    from vidscan.grouping import switch_level
-
     t0 = time.perf_counter()
     emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
     sampling = Sampling.parse(sampling) if isinstance(sampling, str) else sampling or default_sampling(emb)

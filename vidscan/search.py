@@ -35,7 +35,7 @@ from vidscan.embed.base import Embedder, l2_normalise
 from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, UsageError
 from vidscan.images import frame_filename, load_image, resize, write_image
-from vidscan.labels.examples import VIDEO_EXTS
+from vidscan.inputs import VIDEO_EXTENSIONS, videos_under
 from vidscan.extract import embed_video
 from vidscan.progress import Progress
 from vidscan.timeline import timecode
@@ -105,17 +105,14 @@ class SearchResult:
 
 
 def find_videos(target: str | Path) -> list[Path]:
-    """``target`` itself, or every video under a folder (recursively, hidden files skipped), sorted."""
+    """``target`` itself, or every video under a folder (see :func:`vidscan.inputs.videos_under`)."""
     root = Path(target)
     if not root.is_dir():
         check_readable_file(str(target))
         return [root]
-    files = sorted(
-        f for f in root.rglob("*")
-        if f.suffix.lower() in VIDEO_EXTS and f.is_file() and not any(part.startswith(".") for part in f.relative_to(root).parts)
-    )
+    files = videos_under(root)
     if not files:
-        raise InputError(f"no videos in this folder (looked for {' '.join(sorted(VIDEO_EXTS))})", path=str(target))
+        raise InputError(f"no videos in this folder (looked for {' '.join(sorted(VIDEO_EXTENSIONS))})", path=str(target))
     return files
 
 

@@ -12,6 +12,7 @@ from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
 from vidscan.extract import frame_reader
+from vidscan.scene_level import add_scene_level
 from vidscan.timeline import Segment, Timeline
 
 
@@ -73,8 +74,6 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     timeline = build_timeline(video, boundaries, settings)
     timeline.score_curve = downsample_curve(video.times, det.scores_)
     if video.embeddings.dtype == np.float32:
-        from vidscan.grouping import add_scene_level
-
         add_scene_level(timeline, video.times, video.embeddings)
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = video.from_cache

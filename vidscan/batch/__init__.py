@@ -11,7 +11,7 @@ for resume), ``work`` (one video, in a worker), ``local`` / ``ray_engine`` (wher
 run), ``runner`` (the driver), ``summary`` (archive-level table), ``progress``.
 """
 
-from vidscan.batch.inputs import VIDEO_EXTENSIONS, InputVideo, discover_inputs
+from vidscan.inputs import VIDEO_EXTENSIONS, InputVideo, discover_inputs
 from vidscan.batch.runner import BatchOptions, BatchReport, run_batch
 from vidscan.batch.settings import BatchConfig, BatchSettings, load_batch_config
 

@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from vidscan.batch.inputs import InputVideo
+from vidscan.inputs import InputVideo
 from vidscan.errors import OutputError
 
 VIDEOS_FOLDER = "videos"

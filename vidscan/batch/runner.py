@@ -25,7 +25,7 @@ from typing import Callable
 
 from vidscan.atomic import check_target, fsync_dir, sweep_temp_files
 from vidscan.batch.engine import Engine
-from vidscan.batch.inputs import InputVideo
+from vidscan.inputs import InputVideo
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow, check_run_files
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress

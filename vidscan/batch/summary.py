@@ -15,7 +15,7 @@ from typing import Callable
 import pandas as pd
 
 from vidscan.atomic import atomic_write_bytes, atomic_write_text
-from vidscan.batch.inputs import InputVideo
+from vidscan.inputs import InputVideo
 from vidscan.batch.manifest import VideoRow, refuse_links
 from vidscan.batch.naming import VIDEOS_FOLDER
 from vidscan.batch.settings import BatchSettings

@@ -86,7 +86,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         warn("--per-frame/--merge/--min-confidence need labels; without labels the batch runs scenes only")
     chosen = embedder
     if label_set is not None and not embedder_explicit():
-        chosen = choose_embedder(label_set, explicit=False)
+        chosen = choose_embedder(label_set)
     if warn and chosen_is_random(chosen, pretrained):
         warn(f"{model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
     settings = BatchSettings(

@@ -59,7 +59,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
     fmt = resolve_format(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
     outputs = declared_outputs([video, config], [target, *totals_paths(target)], exports)  # all checked before decoding (exit 5)
-    chosen = embedder if embedder_explicit() else choose_embedder(label_set, explicit=False)
+    chosen = embedder if embedder_explicit() else choose_embedder(label_set)
     emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
     warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
     result = run_classify(

@@ -7,7 +7,7 @@ import click
 from vidscan.timeline import Timeline, timecode
 
 
-def _console():
+def console_for_tables():
     """Full width on a terminal; 120 columns when piped (rich would squeeze tables into 80)."""
     from rich.console import Console
 
@@ -19,7 +19,7 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     """Segments table (first/last rows when long), damage warnings and the file written."""
     from rich.table import Table
 
-    console = _console()
+    console = console_for_tables()
     table = Table(title=f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)}", title_justify="left")
     for col, justify in (("#", "right"), ("start", "left"), ("end", "left"), ("duration", "right"), ("frames", "right"), ("begins with", "left")):
         table.add_column(col, justify=justify)
@@ -59,4 +59,4 @@ def print_totals(totals, duration_s: float) -> None:
         table.add_column(col, justify="left" if col == "label" else "right")
     for row in totals.itertuples(index=False):
         table.add_row(str(row.label), timecode(row.seconds), f"{100 * row.share:.1f}%", str(row.segments), f"{row.longest_s:.1f}s")
-    _console().print(table)
+    console_for_tables().print(table)

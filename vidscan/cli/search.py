@@ -123,7 +123,7 @@ def _split_args(args: tuple[str, ...], image: str | None) -> tuple[str | None, s
 def _print_hits(result, output: str | None, thumbnails: str | None) -> None:
     from rich.table import Table
 
-    from vidscan.cli.report import _console
+    from vidscan.cli.report import console_for_tables
 
     settings, stats = result.settings, result.stats
     what = repr(settings["query"]) if settings["query"] is not None else f"image {settings['image']}"
@@ -132,7 +132,7 @@ def _print_hits(result, output: str | None, thumbnails: str | None) -> None:
         table.add_column(col, justify=justify)
     for h in result.hits:
         table.add_row(str(h.rank), h.file, h.timecode, str(h.frame), f"{h.score:.4f}")
-    console = _console()
+    console = console_for_tables()
     console.print(table)
     console.print(f"searched {stats['samples_scored']} frames of {stats['videos']} video(s) ({stats['videos_from_cache']} from the cache) "
                   f"in {stats['total_s']:.1f}s")

@@ -8,9 +8,9 @@ import numpy as np
 
 from vidscan.embed.base import Embedder
 from vidscan.errors import InputError
+from vidscan.inputs import VIDEO_EXTENSIONS
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
-VIDEO_EXTS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"}
 #: Frames taken from each example clip (evenly spread, at most this many).
 FRAMES_PER_CLIP = 8
 
@@ -59,7 +59,7 @@ _MEMO: dict[tuple, np.ndarray] = {}
 def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
     """Embeddings ``[K, D]`` of every image (and clip frame) in ``folder``."""
     size = embedder.frame_size(1280, 720)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTS)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTENSIONS)
     if not files:
         raise InputError(f"no example images for label {label!r} (looked for {', '.join(sorted(IMAGE_EXTS))} and video clips)", path=str(folder))
     key = (embedder.identity(), size, tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))

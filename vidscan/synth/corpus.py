@@ -109,11 +109,6 @@ def accuracy_programs(width: int = 320, height: int = 180, fps: int = 25, videos
     return groups
 
 
-def demo_program(width: int = 640, height: int = 360, fps: int = 25) -> Program:
-    """The README demo: 40 seconds of a synthetic sports broadcast."""
-    return broadcast_program(seed=7, minutes=40 / 60, width=width, height=height, fps=fps)
-
-
 #: Which looks show each broadcast label (as in :func:`broadcast_program`).
 BROADCAST_LOOKS = {"game": ("field", "closeup", "crowd"), "ad": ("ad",), "commentary": ("studio",)}
 

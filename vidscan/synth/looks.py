@@ -40,7 +40,7 @@ _uid = itertools.count()
 SOURCE_SECONDS: contextvars.ContextVar[float] = contextvars.ContextVar("SOURCE_SECONDS", default=3600.0)
 
 
-def _lavfi(spec: str) -> "ffmpeg.nodes.FilterableStream":
+def lavfi_source(spec: str) -> "ffmpeg.nodes.FilterableStream":
     # ffmpeg-python merges identical nodes; two shots with the same source settings would
     # then share one input and need a split. A no-op term with a unique number keeps every
     # source its own input.
@@ -58,7 +58,7 @@ def _box(stream, x, y, w, h, color: str, **kw):
 def _mover(base, rng: random.Random, w: int, h: int, fps: int, size: tuple[int, int], color: str, speed: float):
     """Overlay a solid box that moves across ``base`` (x wraps, y oscillates)."""
     bw, bh = max(2, size[0]), max(2, size[1])
-    sprite = _lavfi(f"color=c={color}:s={bw}x{bh}:r={fps}")
+    sprite = lavfi_source(f"color=c={color}:s={bw}x{bh}:r={fps}")
     x0, y0 = rng.uniform(0, w), rng.uniform(0.15 * h, 0.85 * h)
     amp, freq = rng.uniform(0.02, 0.12) * h, rng.uniform(0.2, 1.2)
     return base.overlay(
@@ -72,12 +72,12 @@ def _mover(base, rng: random.Random, w: int, h: int, fps: int, size: tuple[int, 
 @look("bars")
 def bars(rng, w, h, fps):
     kind = rng.choice(["smptehdbars", "smptebars", "pal100bars", "rgbtestsrc"])
-    return _lavfi(f"{kind}=s={w}x{h}:r={fps}")
+    return lavfi_source(f"{kind}=s={w}x{h}:r={fps}")
 
 
 @look("testsrc")
 def testsrc(rng, w, h, fps):
-    return _lavfi(f"testsrc2=s={w}x{h}:r={fps}").filter("hue", h=rng.randint(0, 359))
+    return lavfi_source(f"testsrc2=s={w}x{h}:r={fps}").filter("hue", h=rng.randint(0, 359))
 
 
 @look("mandelbrot")
@@ -85,31 +85,31 @@ def mandelbrot(rng, w, h, fps):
     # A slow zoom into the set: the picture changes all the time but is one shot.
     spec = f"mandelbrot=s={w}x{h}:r={fps}:start_scale={rng.uniform(1.5, 3.0):.2f}:end_scale=0.3"
     spec += f":start_x={rng.uniform(-0.8, -0.7):.4f}:start_y={rng.uniform(-0.2, 0.2):.4f}:maxiter={rng.randint(64, 256)}"
-    return _lavfi(spec)
+    return lavfi_source(spec)
 
 
 @look("life")
 def life(rng, w, h, fps):
     spec = f"life=s={w // 4}x{h // 4}:r={fps}:mold={rng.randint(5, 40)}:ratio={rng.uniform(0.1, 0.5):.2f}"
     spec += f":life_color={_hex(rng, 120)}:death_color={_hex(rng, 0, 60)}:mold_color={_hex(rng, 40, 160)}:seed={rng.randint(0, 9999)}"
-    return _lavfi(spec).filter("scale", w, h, flags="neighbor")
+    return lavfi_source(spec).filter("scale", w, h, flags="neighbor")
 
 
 @look("gradients")
 def gradients(rng, w, h, fps):
     colours = ":".join(f"c{i}={_hex(rng)}" for i in range(rng.randint(2, 4)))
-    return _lavfi(f"gradients=s={w}x{h}:r={fps}:{colours}:n={colours.count('=')}:speed={rng.uniform(0.005, 0.03):.3f}:seed={rng.randint(0, 9999)}")
+    return lavfi_source(f"gradients=s={w}x{h}:r={fps}:{colours}:n={colours.count('=')}:speed={rng.uniform(0.005, 0.03):.3f}:seed={rng.randint(0, 9999)}")
 
 
 @look("cells")
 def cells(rng, w, h, fps):
     spec = f"cellauto=s={w // 4}x{h // 4}:r={fps}:rule={rng.choice([18, 30, 90, 110, 150])}:random_fill_ratio={rng.uniform(0.2, 0.7):.2f}:seed={rng.randint(0, 9999)}"
-    return _lavfi(spec).filter("scale", w, h, flags="neighbor").filter("colorize", hue=rng.randint(0, 359), saturation=0.7)
+    return lavfi_source(spec).filter("scale", w, h, flags="neighbor").filter("colorize", hue=rng.randint(0, 359), saturation=0.7)
 
 
 @look("sierpinski")
 def sierpinski(rng, w, h, fps):
-    return _lavfi(f"sierpinski=s={w}x{h}:r={fps}:type={rng.choice(['carpet', 'triangle'])}:seed={rng.randint(0, 9999)}").filter(
+    return lavfi_source(f"sierpinski=s={w}x{h}:r={fps}:type={rng.choice(['carpet', 'triangle'])}:seed={rng.randint(0, 9999)}").filter(
         "hue", h=rng.randint(0, 359), s=2
     )
 
@@ -130,10 +130,6 @@ def photo_path(name: str) -> str | None:
         if candidate.is_file():
             return str(candidate)
     return None
-
-
-def have_photos() -> bool:
-    return photo_path("astronaut") is not None
 
 
 @look("photo")
@@ -166,7 +162,7 @@ def field(rng, w, h, fps, pan: float | None = None, zoom: float = 1.0):
     green = rng.choice(["0x2e7d32", "0x388e3c", "0x33691e", "0x2f6b2a", "0x3a7d2c"])
     stripe = rng.choice(["0x43a047", "0x4caf50", "0x558b2f", "0x4a8c3a"])
     wide = w * 3
-    base = _lavfi(f"color=c={green}:s={wide}x{h}:r={fps}")
+    base = lavfi_source(f"color=c={green}:s={wide}x{h}:r={fps}")
     n_stripes = max(2, int(12 / zoom)) // 2 * 2
     for i in range(0, n_stripes, 2):
         base = _box(base, i * wide // n_stripes, 0, wide // n_stripes, h, stripe)
@@ -195,14 +191,14 @@ def crowd(rng, w, h, fps):
     faces = rng.choice(["0xc8a27c", "0xb08968", "0xd4b08c", "0x9c7a5b"])
     spec = f"life=s={w // 6}x{h // 6}:r={fps}:mold=20:ratio={rng.uniform(0.3, 0.6):.2f}:life_color={shirt}"
     spec += f":death_color={faces}:mold_color=0x6d4c41:seed={rng.randint(0, 9999)}"
-    return _lavfi(spec).filter("scale", w, h, flags="neighbor").filter("gblur", sigma=1.5)
+    return lavfi_source(spec).filter("scale", w, h, flags="neighbor").filter("gblur", sigma=1.5)
 
 
 @look("studio", group="commentary")
 def studio(rng, w, h, fps):
     """A news/commentary studio: dark set, desk, presenters, a wall screen; almost static."""
     bg = rng.choice(["0x0d1b2a", "0x1b263b", "0x22223b", "0x2b2d42", "0x14213d"])
-    base = _lavfi(f"color=c={bg}:s={w}x{h}:r={fps}")
+    base = lavfi_source(f"color=c={bg}:s={w}x{h}:r={fps}")
     base = _box(base, int(w * rng.uniform(0.55, 0.65)), h // 8, w // 3, h // 3, rng.choice(["0x415a77", "0x4a4e69", "0x3d5a80"]))
     n = rng.randint(1, 2)
     for i in range(n):
@@ -220,11 +216,11 @@ def ad(rng, w, h, fps):
     choice = rng.random()
     if choice < 0.4:
         colours = ":".join(f"c{i}={_hex(rng, 90)}" for i in range(3))
-        base = _lavfi(f"gradients=s={w}x{h}:r={fps}:{colours}:n=3:speed={rng.uniform(0.02, 0.06):.3f}:seed={rng.randint(0, 9999)}")
+        base = lavfi_source(f"gradients=s={w}x{h}:r={fps}:{colours}:n=3:speed={rng.uniform(0.02, 0.06):.3f}:seed={rng.randint(0, 9999)}")
     elif choice < 0.7:
-        base = _lavfi(f"color=c={_hex(rng, 120)}:s={w}x{h}:r={fps}")
+        base = lavfi_source(f"color=c={_hex(rng, 120)}:s={w}x{h}:r={fps}")
     else:
-        base = _lavfi(f"testsrc2=s={w}x{h}:r={fps}").filter("hue", h=rng.randint(0, 359), s=3)
+        base = lavfi_source(f"testsrc2=s={w}x{h}:r={fps}").filter("hue", h=rng.randint(0, 359), s=3)
     base = _box(base, int(w * rng.uniform(0.1, 0.5)), int(h * rng.uniform(0.1, 0.5)), w // 3, h // 3, _hex(rng, 150))
     base = _mover(base, rng, w, h, fps, (w // 6, h // 5), _hex(rng, 100), rng.uniform(0.2, 0.6))
     return base.filter("eq", saturation=1.6)

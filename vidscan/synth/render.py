@@ -25,7 +25,7 @@ import numpy as np
 from vidscan.atomic import staged_path
 from vidscan.errors import OutputError
 from vidscan.ffmpeg_bin import ffmpeg_exe, ffmpeg_failure
-from vidscan.synth.looks import LOOKS, SOURCE_SECONDS, _lavfi
+from vidscan.synth.looks import LOOKS, SOURCE_SECONDS, lavfi_source
 from vidscan.synth.program import GroundTruth, Program, Shot, Transition, truth_of
 
 
@@ -43,7 +43,7 @@ def _shot_graph(shot: Shot, program: Program):
             if ev.kind == "flash":
                 stream = stream.filter("drawbox", x=0, y=0, w="iw", h="ih", color="white@0.92", t="fill", enable=f"between(n,{ev.start},{last})")
             elif ev.kind == "sweep":
-                box = _lavfi(f"color=c=0x{rng.randint(0, 0xFFFFFF):06x}:s={w // 3}x{int(h * 0.8)}:r={fps}")
+                box = lavfi_source(f"color=c=0x{rng.randint(0, 0xFFFFFF):06x}:s={w // 3}x{int(h * 0.8)}:r={fps}")
                 speed = (w + w // 3) / max(1, ev.length)
                 stream = stream.overlay(box, x=f"-{w // 3}+(n-{ev.start})*{speed:.2f}", y=h // 10, enable=f"between(n,{ev.start},{last})", eof_action="pass")
             else:

@@ -75,15 +75,11 @@ class VideoSource(ABC):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
-        start_s: float | None = None,
-        end_s: float | None = None,
-        keyframes_only: bool = False,
     ) -> Iterator[FrameBatch]:
         """Yield batches of upright RGB frames resized to ``size`` = (width, height).
 
-        Frames are those selected by ``sampling`` with presentation time in
-        [``start_s``, ``end_s``); ``keyframes_only`` asks the decoder to skip all other
-        frames (a cheap coarse pass). ``self.stats`` describes the pass once exhausted.
+        Frames are those selected by ``sampling``, numbered in the order the decoder shows
+        them. ``self.stats`` describes the pass once exhausted.
         """
 
     def close(self) -> None:

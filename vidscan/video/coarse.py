@@ -41,7 +41,7 @@ import numpy as np
 from vidscan.detect.difference import THUMBNAIL_SIZE, DifferenceTracker, frame_differences, thumbnail
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
-from vidscan.errors import InputError
+from vidscan.errors import CoarseUnavailable, InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.container import open_container, video_stream
@@ -59,10 +59,6 @@ DEFAULT_THRESHOLD = 0.3
 #: stretch is decoded in full too: cuts between shots of one palette (see the measurements
 #: in the README's speed section).
 PIXEL_THRESHOLD = 20.0
-
-
-class CoarseUnavailable(Exception):
-    """This file cannot be decoded coarse-to-fine (the reason is the message); decode it all."""
 
 
 @dataclass

@@ -36,12 +36,7 @@ class DecordSource(ProbedSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
-        start_s: float | None = None,
-        end_s: float | None = None,
-        keyframes_only: bool = False,
     ) -> Iterator[FrameBatch]:
-        if keyframes_only:
-            raise UsageError("the decord backend cannot decode keyframes only; use --decoder pyav")
         try:
             import decord
         except ImportError:
@@ -65,10 +60,7 @@ class DecordSource(ProbedSource):
             stats.frames_decoded += 1
             stats.last_time_s = t
             stats.last_frame_duration_s = float(stamps[index, 1] - stamps[index, 0]) or 1.0 / info.fps
-            if end_s is not None and t >= end_s:
-                break
-            wanted = (start_s is None or t >= start_s) and selector.keep(index, t)
-            if not wanted:
+            if not selector.keep(index, t):
                 reader.skip_frames(1)
                 continue
             rgb = reader.next().asnumpy()

@@ -131,9 +131,6 @@ class PyAVSource(VideoSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
-        start_s: float | None = None,
-        end_s: float | None = None,
-        keyframes_only: bool = False,
     ) -> Iterator[FrameBatch]:
         info = self.info
         width, height, dec_w, dec_h = info.decode_size(size)
@@ -153,23 +150,20 @@ class PyAVSource(VideoSource):
             stream.thread_type = "AUTO"
             if self.threads:
                 stream.codec_context.thread_count = self.threads
-            if keyframes_only:
-                stream.codec_context.skip_frame = "NONKEY"
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
-            whole = not keyframes_only and start_s is None and end_s is None
             self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
             packets = self._index
             ordered = packets is None or packets.ordered
-            presampled = whole and sampling.mode != "all" and ordered
+            presampled = sampling.mode != "all" and ordered
             if presampled and not all(len(a) for a in self.packet_index()):
                 presampled = False  # no timestamps to index (a raw elementary stream): decode all, keep some
             # Disordered timestamps: the k-th frame shown takes the k-th repaired time (the one
             # rule every path follows, vidscan.video.timestamps).
-            repaired = self.frame_times() if not ordered and not keyframes_only else None
+            repaired = self.frame_times() if not ordered else None
             workers = default_workers() if not self.threads else 1
             small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
-            gops = self.gop_index() if whole and workers > 1 and small else None
+            gops = self.gop_index() if workers > 1 and small else None
             if gops is not None and sampling.mode == "all":
                 frames_in = self._decode_parallel(gops, (width, height), quarter_turns, workers, stats)
             elif gops is not None and presampled:
@@ -191,10 +185,6 @@ class PyAVSource(VideoSource):
                 stats.last_frame_duration_s = dur
                 if getattr(frame, "is_corrupt", False):
                     stats.add_damage(rel, rel + dur)
-                if end_s is not None and rel >= end_s:
-                    break
-                if start_s is not None and rel < start_s:
-                    continue
                 if not presampled and not selector.keep(index, rel):
                     continue
                 if isinstance(frame, RangeFrame):

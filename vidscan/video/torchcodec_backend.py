@@ -39,20 +39,15 @@ class TorchCodecSource(ProbedSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
-        start_s: float | None = None,
-        end_s: float | None = None,
-        keyframes_only: bool = False,
     ) -> Iterator[FrameBatch]:
         import torch
         from torchcodec.decoders import VideoDecoder
         from torchcodec.transforms import Resize
 
-        if keyframes_only:
-            raise UsageError("the torchcodec backend cannot decode keyframes only; use --decoder pyav")
         if not self._probe.timestamps_ordered():
             # Seeking by timestamp cannot find frames whose timestamps are out of order: the
             # one sequential decode numbers them as every other path does.
-            yield from self._probe.batches(sampling, size, batch_size, start_s, end_s)
+            yield from self._probe.batches(sampling, size, batch_size)
             self.stats = self._probe.stats
             return
         info = self.info
@@ -60,7 +55,7 @@ class TorchCodecSource(ProbedSource):
         turns = info.quarter_turns
         times = self._probe.frame_times()  # the same exact index the PyAV backend uses
         selector = sampling.selector()
-        wanted = [i for i, t in enumerate(times) if (start_s is None or t >= start_s) and (end_s is None or t < end_s) and selector.keep(i, float(t))]
+        wanted = [i for i, t in enumerate(times) if selector.keep(i, float(t))]
         try:
             decoder = VideoDecoder(self.path, stream_index=info.stream_index, seek_mode="exact", device=self.device, dimension_order="NHWC",
                                    transforms=[Resize(size=(dec_h, dec_w))])

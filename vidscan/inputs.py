@@ -1,4 +1,8 @@
-"""Which videos a batch covers: folders (recursive), globs, list files and plain paths.
+"""Which videos a command covers: folders (recursive), globs, list files and plain paths.
+
+The one place that says what counts as a video file and how inputs are found: ``batch``,
+``search`` and ``bench`` read their inputs here, and few-shot example folders use the same
+extensions.
 
 Folders and globs pick files by extension (so a folder of sidecar files, thumbnails and
 ``._`` resource forks is fine); a path named explicitly, on the command line or in a list
@@ -114,6 +118,12 @@ def _walk(root: Path) -> Iterable[InputVideo]:
             if is_video_name(name) and not _hidden(name):
                 full = Path(folder) / name
                 yield _video(full, os.path.join(base, os.path.relpath(full, root)))
+
+
+def videos_under(root: str | Path) -> list[Path]:
+    """Every video under the folder ``root`` (recursively, hidden files and folders skipped,
+    symlinked folders not followed), sorted by path."""
+    return sorted(Path(v.path) for v in _walk(Path(root)))
 
 
 def _video(path: Path, rel: str) -> InputVideo:

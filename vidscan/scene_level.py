@@ -25,6 +25,11 @@ from vidscan.timeline import Segment, Timeline
 #: 6.4 -> 0.11 (everything one scene); minimum length 3 s > 4 s > 2 s.
 SCENE_PENALTY = 2.0
 MIN_SCENE_LEN = 3.0
+#: The penalty when ``classify`` groups shots by their label probabilities (square-rooted, so
+#: distances are Hellinger distances, at most sqrt(2)) instead of by embeddings: a smaller
+#: space than unit embeddings of 176-512 dimensions, so a smaller penalty. Set with the
+#: labelled broadcast tests (tests/test_classify.py), not measured as SCENE_PENALTY was.
+LABEL_SCENE_PENALTY = 1.0
 
 
 def check_scene_options(penalty: float, min_scene_len: float) -> tuple[float, float]:
