@@ -8,7 +8,9 @@ in one line and within seconds, how to provide the weights.
 Checkpoints are read by vidscan itself (:func:`read_checkpoint`: safetensors, or
 ``torch.load(weights_only=True)``), never by open_clip's loader, so a pickle that would run
 code is refused whatever torch and open_clip versions are installed (torch < 2.6 defaults to
-``weights_only=False`` and older open_clip does not pass it). Preprocessing runs on tensors
+``weights_only=False`` and older open_clip does not pass it); open_clip's layout conversions
+are then applied to those tensors (:func:`open_clip_layout`), and big_vision ``.npz`` files go
+to open_clip's numpy reader. Preprocessing runs on tensors
 (frames arrive already resized by the decoder), on the GPU when there is one, in fp16 there.
 """
 
@@ -204,10 +206,45 @@ def offline_message(model: str, tag: str) -> str:
     )
 
 
+def open_clip_layout(net: "torch.nn.Module", state: dict[str, "torch.Tensor"]) -> dict[str, "torch.Tensor"]:
+    """``state`` in the layout ``net`` expects: open_clip's own conversions (third-party and
+    older layouts, scalar/1-d logit scales, stale position ids, resized position embeddings),
+    the steps its ``load_checkpoint`` takes after reading, applied here to tensors vidscan read
+    safely itself."""
+    from open_clip import model as clip_model
+
+    try:
+        from open_clip.convert import convert_state_dict  # open_clip >= 2.27
+    except ImportError:
+        convert_state_dict = None
+    if convert_state_dict is not None:
+        state = convert_state_dict(net, state)
+    if "positional_embedding" in state and not hasattr(net, "positional_embedding"):
+        state = clip_model.convert_to_custom_text_state_dict(state)
+    for name in ("logit_scale", "logit_bias"):
+        mine = getattr(net, name, None)
+        if name in state and mine is not None and mine.ndim != state[name].ndim:
+            state[name] = state[name].reshape(mine.shape)
+    position_ids = "text.transformer.embeddings.position_ids"
+    if position_ids in state and not hasattr(net, position_ids):
+        del state[position_ids]
+    clip_model.resize_pos_embed(state, net)
+    clip_model.resize_text_pos_embed(state, net)
+    return state
+
+
 def load_weights(net: "torch.nn.Module", checkpoint: str, model: str) -> None:
     """Put the tensors of ``checkpoint`` (read by :func:`read_checkpoint`) into ``net``, all of them:
     a checkpoint of another architecture is a :class:`ModelUnavailableError`, not random layers."""
-    state = read_checkpoint(checkpoint)
+    if str(checkpoint).endswith((".npz", ".npy")):  # big_vision (SigLIP) arrays: numpy, never pickle
+        from open_clip.convert import load_big_vision_weights
+
+        try:
+            load_big_vision_weights(net, str(checkpoint))
+        except Exception as exc:  # noqa: BLE001 - a layout open_clip cannot map fails in many ways
+            raise ModelUnavailableError(f"cannot load CLIP weights {checkpoint}: they do not fit {model}: {first_line(exc)}") from None
+        return
+    state = open_clip_layout(net, read_checkpoint(checkpoint))
     try:
         result = net.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # shapes that do not match
