@@ -1,44 +1,48 @@
-"""A factory over a registry of embedders, in the style of open_clip's ``create_model``."""
+"""The embedder registry, with a factory in the style of open_clip's ``create_model``."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from vidscan.embed.base import Embedder
-from vidscan.errors import UsageError
+from vidscan.registry import Registry, lazy
 
-_REGISTRY: dict[str, Callable[..., Embedder]] = {}
+#: The embedder every command uses unless told otherwise (or unless labels call for CLIP).
+DEFAULT_EMBEDDER = "features"
+#: The command-line options (``--model``, ``--pretrained``, ``--device``, ``--clip-fit``) an
+#: embedder may take, by keyword.
+EMBEDDER_OPTIONS = frozenset({"model", "pretrained", "device", "fit"})
 
 
-def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
-    """Make ``create_embedder(name, ...)`` build embedders with ``factory``."""
-    _REGISTRY[name] = factory
-
-
-def _builtin() -> None:
-    if "features" in _REGISTRY:
-        return
+def _builtin_embedders(registry: Registry[Embedder]) -> None:
     from vidscan.embed.features import FeatureEmbedder
 
-    def clip_factory(**kwargs: Any) -> Embedder:
-        from vidscan.embed.clip import ClipEmbedder  # imports torch + open_clip: only when asked
+    registry.register("features", FeatureEmbedder)
+    registry.register("clip", lazy("vidscan.embed.clip", "ClipEmbedder"), takes=EMBEDDER_OPTIONS)  # torch + open_clip: only when asked
 
-        return ClipEmbedder(**kwargs)
 
-    register_embedder("features", FeatureEmbedder)
-    register_embedder("clip", clip_factory)
+#: Embedders by name; each factory takes keyword options and returns an :class:`Embedder`.
+EMBEDDERS: Registry[Embedder] = Registry("embedder", _builtin_embedders)
+
+
+def register_embedder(name: str, factory: Callable[..., Embedder], takes: Iterable[str] = (), *, replace: bool = False) -> None:
+    """Make ``create_embedder(name, ...)`` (and ``--embedder name``) build embedders with
+    ``factory``; ``takes`` names the command-line options of :data:`EMBEDDER_OPTIONS` it accepts."""
+    EMBEDDERS.register(name, factory, takes=takes, replace=replace)
 
 
 def available_embedders() -> list[str]:
-    _builtin()
-    return sorted(_REGISTRY)
+    """Every embedder name, sorted."""
+    return sorted(EMBEDDERS.names())
 
 
-def create_embedder(name: str = "features", **kwargs: Any) -> Embedder:
+def create_embedder(name: str = DEFAULT_EMBEDDER, **kwargs: Any) -> Embedder:
     """Build the embedder registered as ``name`` (``features``: weight-free; ``clip``: open_clip)."""
-    _builtin()
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise UsageError(f"unknown embedder {name!r}; choose from {', '.join(sorted(_REGISTRY))}") from None
-    return factory(**kwargs)
+    return EMBEDDERS.create(name, **kwargs)
+
+
+def embedder_kwargs(name: str, *, model: str | None = None, pretrained: str | None = None, device: str | None = None,
+                    fit: str | None = None) -> dict[str, Any]:
+    """The command-line options that embedder ``name`` takes, leaving out those not given
+    (``features`` takes none, ``clip`` all four, your own those it registered with)."""
+    return EMBEDDERS.options(name, model=model, pretrained=pretrained, device=device, fit=fit)

@@ -9,9 +9,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import partial
 from typing import Callable, ClassVar, Iterator
 
-from vidscan.errors import InputError, UsageError
+from vidscan.errors import InputError
+from vidscan.registry import Registry, lazy
 from vidscan.video.frames import FrameBatch
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
@@ -112,42 +114,35 @@ def check_readable_file(path: str) -> None:
         raise InputError("file is empty (0 bytes)", path=path)
 
 
-_BACKENDS: dict[str, Callable[[str], VideoSource]] = {}
+#: The decoder every command uses unless told otherwise: frame-exact on every file.
+DEFAULT_BACKEND = "pyav"
 
 
-def register_backend(name: str, factory: Callable[[str], VideoSource]) -> None:
-    """Make a backend available to :func:`open_video` under ``name``."""
-    _BACKENDS[name] = factory
+def _builtin_backends(registry: Registry[VideoSource]) -> None:
+    """Best first: the command line lists them in this order."""
+    torchcodec = lazy("vidscan.video.torchcodec_backend", "TorchCodecSource")  # imports torch: only when asked
+    registry.register("pyav", lazy("vidscan.video.pyav_backend", "PyAVSource"))
+    registry.register("decord", lazy("vidscan.video.decord_backend", "DecordSource"))
+    registry.register("torchcodec", torchcodec)
+    registry.register("torchcodec-cuda", partial(torchcodec, device="cuda"))
+
+
+#: Decoder backends by name; each factory takes the file path and returns a :class:`VideoSource`.
+BACKENDS: Registry[VideoSource] = Registry("decoder backend", _builtin_backends)
+
+
+def register_backend(name: str, factory: Callable[[str], VideoSource], *, replace: bool = False) -> None:
+    """Make a backend available to :func:`open_video` (and ``--decoder``) under ``name``."""
+    BACKENDS.register(name, factory, replace=replace)
 
 
 def available_backends() -> list[str]:
-    _load_builtin_backends()
-    return sorted(_BACKENDS)
+    """Every backend name, sorted."""
+    return sorted(BACKENDS.names())
 
 
-def open_video(path: str | Path, backend: str = "pyav") -> VideoSource:
+def open_video(path: str | Path, backend: str = DEFAULT_BACKEND) -> VideoSource:
     """Open ``path`` with the named backend: ``pyav`` (exact, the default), ``decord`` (fast
     sequential reads, not exact on edit lists), ``torchcodec`` / ``torchcodec-cuda`` (exact,
     random access; NVDEC on an NVIDIA GPU)."""
-    _load_builtin_backends()
-    try:
-        factory = _BACKENDS[backend]
-    except KeyError:
-        raise UsageError(f"unknown decoder backend {backend!r}; choose from {', '.join(sorted(_BACKENDS))}") from None
-    return factory(str(path))
-
-
-def _load_builtin_backends() -> None:
-    if _BACKENDS:
-        return
-    from vidscan.video import decord_backend, pyav_backend
-
-    def torchcodec_factory(path: str, device: str = "cpu") -> VideoSource:
-        from vidscan.video.torchcodec_backend import TorchCodecSource  # imports torch: only when asked
-
-        return TorchCodecSource(path, device=device)
-
-    register_backend("pyav", pyav_backend.PyAVSource)
-    register_backend("decord", decord_backend.DecordSource)
-    register_backend("torchcodec", torchcodec_factory)
-    register_backend("torchcodec-cuda", lambda path: torchcodec_factory(path, device="cuda"))
+    return BACKENDS.create(backend, str(path))
