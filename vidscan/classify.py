@@ -24,7 +24,7 @@ from vidscan.config import MAX_SECONDS
 from vidscan.detect import DEFAULT_DETECTOR, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
-from vidscan.embed.registry import create_embedder
+from vidscan.embed.registry import EMBEDDERS, create_embedder
 from vidscan.errors import UsageError
 from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, load_config, merge_same_label, parse_label_list, runs, viterbi
 from vidscan.labels.config import LabelSpec, check_names
@@ -150,7 +150,7 @@ def classify(
         emb = embedder
     else:
         name = embedder or choose_embedder(label_set)
-        emb = create_embedder(name, **((embedder_options or {}) if name == "clip" else {}))
+        emb = create_embedder(name, **((embedder_options or {}) if EMBEDDERS.takes(name) else {}))
     use_prompts = label_set.has_prompts and emb.has_text
     if label_set.has_prompts and not emb.has_text and not has_examples:
         emb.embed_text([])  # raises: zero-shot needs a text tower

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from vidscan._version import __version__
-from vidscan.detect import DEFAULT_DETECTOR
 from vidscan.config import SCHEMA, read_config
+from vidscan.detect import DEFAULT_DETECTOR
+from vidscan.embed.registry import DEFAULT_EMBEDDER, EMBEDDERS
 from vidscan.labels import LabelSet
 from vidscan.labels.config import label_set_from
+from vidscan.video.base import DEFAULT_BACKEND
 
 FORMATS = ("csv", "json")
 #: Every output a batch can write per video; "html" adds a report per video and DIR/index.html.
@@ -31,7 +33,7 @@ class BatchSettings:
     """Per-video work settings; picklable, so workers (local or Ray) get a copy."""
 
     labels: LabelSet | None = None
-    embedder: str = "features"
+    embedder: str = DEFAULT_EMBEDDER
     model: str = "ViT-B-32"
     pretrained: str = "laion2b_s34b_b79k"
     device: str = "auto"
@@ -44,7 +46,7 @@ class BatchSettings:
     min_scene_len: float | None = None  # None: the detector's own default (vidscan.detect)
     penalty: float | None = None
     boundaries: str = "frames"
-    decoder: str = "pyav"
+    decoder: str = DEFAULT_BACKEND
     decode: str = "full"  # or "coarse": keyframes first (see vidscan.video.coarse)
     formats: tuple[str, ...] = FORMATS
     cache_dir: str | None = None
@@ -56,7 +58,13 @@ class BatchSettings:
 
     @property
     def wants_gpu_model(self) -> bool:
-        return self.embedder == "clip" and self.device != "cpu"
+        return self.embedder_kwargs().get("device", "cpu") != "cpu"
+
+    def embedder_kwargs(self) -> dict[str, Any]:
+        """The model options the embedder takes: none for features, all four for clip (a None
+        kept: ``pretrained=None`` means random weights)."""
+        given = {"model": self.model, "pretrained": self.pretrained, "device": self.device, "fit": self.clip_fit}
+        return {key: value for key, value in given.items() if key in EMBEDDERS.takes(self.embedder)}
 
     def describe(self) -> dict[str, Any]:
         """The settings that affect results (what the fingerprint hashes)."""
@@ -70,8 +78,9 @@ class BatchSettings:
         }
         if self.decode != "full":  # absent when full, so records made before the option still match
             out["decode"] = self.decode
-        if self.embedder == "clip":
-            out["clip"] = {"model": self.model, "pretrained": self.pretrained, "device": self.device, "fit": self.clip_fit}
+        options = self.embedder_kwargs()
+        if options:  # under the embedder's name: {"clip": {"model": ..., ...}} as before the registry
+            out[self.embedder] = options
         if self.labels is not None:
             out["labels"] = self.labels.describe()["labels"]
             out["examples"] = {spec.name: _folder_fingerprint(spec.examples) for spec in self.labels.labels if spec.examples}

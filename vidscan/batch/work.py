@@ -63,11 +63,7 @@ class VideoWorker:
         if self._embedder is None:
             from vidscan.embed.registry import create_embedder
 
-            s = self.settings
-            if s.embedder == "clip":
-                self._embedder = create_embedder("clip", model=s.model, pretrained=s.pretrained, device=s.device, fit=s.clip_fit)
-            else:
-                self._embedder = create_embedder(s.embedder)
+            self._embedder = create_embedder(self.settings.embedder, **self.settings.embedder_kwargs())
         return self._embedder
 
     def run(self, job: VideoJob) -> VideoOutcome:

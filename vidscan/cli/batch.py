@@ -6,13 +6,16 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, config_defaults, decode_option, embedder_options, FiniteFloat, labelling_options, sampling_from
+from vidscan.cli.common import cache_options, config_defaults, decode_option, decoder_option, embedder_options, FiniteFloat, labelling_options, sampling_from
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
 def chosen_is_random(embedder: str, pretrained: str) -> bool:
-    return embedder == "clip" and pretrained.lower() == "none"
+    """Will the embedder load random weights (it takes --pretrained, and that is 'none')?"""
+    from vidscan.embed.registry import embedder_kwargs
+
+    return str(embedder_kwargs(embedder, pretrained=pretrained).get("pretrained", "")).lower() == "none"
 
 
 class BatchPartialError(VidscanError):
@@ -32,7 +35,7 @@ class BatchPartialError(VidscanError):
 @embedder_options
 @labelling_options
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
-@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True)
+@decoder_option
 @decode_option
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
               help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, default_output, embedder_options, labelling_options, make_cache,
+from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, decoder_option, default_output, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.detect import DEFAULT_DETECTOR, detector_options
@@ -27,8 +27,7 @@ from vidscan.errors import UsageError
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,
               help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
                    "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
-@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
-              help="Video decoder; torchcodec-cuda decodes on an NVIDIA GPU.")
+@decoder_option
 @decode_option
 @cache_options
 @export_options

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, embedder_options, FiniteFloat, sampling_from
+from vidscan.cli.common import build_embedder, decoder_option, embedder_options, FiniteFloat, sampling_from
 from vidscan.config import MAX_SECONDS
 
 
@@ -20,7 +20,7 @@ from vidscan.config import MAX_SECONDS
 @click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help="Frames per second to look at (default 5 for features, 2 for clip).")
 @click.option("--every", type=click.IntRange(min=1), help="Look at every K-th frame instead.")
 @click.option("--format", "fmt", type=click.Choice(["jpg", "png"]), default="jpg", show_default=True, help="Image format.")
-@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True, help="Video decoder.")
+@decoder_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
 def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, device, clip_fit, sample_fps, every, fmt, decoder, quiet) -> None:
     """Save the visually distinct frames of VIDEO as images, e.g. to build a training set.

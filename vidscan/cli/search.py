@@ -7,7 +7,7 @@ from typing import Callable
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, embedder_options, FiniteFloat, make_cache, resolve_format, sampling_from, write_stdout
+from vidscan.cli.common import build_embedder, cache_options, decoder_option, embedder_options, FiniteFloat, make_cache, resolve_format, sampling_from, write_stdout
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import EXIT_PARTIAL, UsageError, VidscanError
 
@@ -44,7 +44,7 @@ def _default_embedder(name: str) -> Callable:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Also write the hits as CSV or JSON (by extension; '-' for CSV on stdout).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o, else csv).")
 @click.option("--thumbnails", type=click.Path(file_okay=False, path_type=str), help="Save each hit's exact frame as a JPEG in this folder.")
-@click.option("--decoder", type=click.Choice(["pyav", "decord", "torchcodec", "torchcodec-cuda"]), default="pyav", show_default=True, help="Video decoder.")
+@decoder_option
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
 def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_fit, sample_fps, every, as_typed, output, fmt,
