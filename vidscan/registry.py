@@ -68,11 +68,13 @@ class Registry(Generic[T]):
     def unregister(self, name: str) -> None:
         """Undo :meth:`register`: the entry goes, and the one it replaced (if any) comes back."""
         self._load()
-        old = self._entries.pop(name, None)
-        if old is None:
+        entry = self._entries.get(name)
+        if entry is None:
             raise KeyError(f"{self.kind} {name!r} is not registered")
-        if old.replaced is not None:
-            self._entries[name] = old.replaced
+        if entry.replaced is not None:
+            self._entries[name] = entry.replaced  # in its old place in the listing
+        else:
+            del self._entries[name]
 
     def names(self) -> list[str]:
         """Every registered name, built-ins first in the order their loader lists them."""
