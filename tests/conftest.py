@@ -37,7 +37,7 @@ except ImportError:
     pass
 
 #: Written by the tools themselves, not by the tests.
-_EXPECTED_LITTER = {".pytest_cache", "__pycache__"}
+_EXPECTED_LITTER = {".pytest_cache", "__pycache__", ".benchmarks"}
 
 
 def _watched() -> dict[Path, set[str]]:

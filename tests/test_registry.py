@@ -114,13 +114,7 @@ def test_every_backend_yields_rgb_batches_with_increasing_indices(name, plain_cl
     assert np.abs(frames.astype(int) - reference.astype(int)).mean() < 8  # the same frames (scalers differ slightly)
 
 
-#: decord 0.6 and torchcodec 0.17 already turn the picture by the file's display matrix, and
-#: their vidscan backends turn it again (sideways and squashed): a bug for vidscan/video/.
-_TURNED_TWICE = pytest.mark.xfail(reason="the library already applies the display rotation; the backend turns it again")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_TURNED_TWICE) if n in ("decord", "torchcodec", "torchcodec-cuda") else n
-                                  for n in BACKENDS.names()])
+@pytest.mark.parametrize("name", BACKENDS.names())
 def test_every_backend_yields_upright_frames(name, rotated_clip):
     path, reference = rotated_clip
     info, batches = _decode_all(name, path)

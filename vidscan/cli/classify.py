@@ -83,7 +83,7 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         written = result.write(target, fmt)
         write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
     if not quiet:
-        from vidscan.cli.report import print_summary, print_totals
+        from vidscan.cli.tables import print_summary, print_totals
 
         print_summary(result.timeline, str(written[0]))
         print_totals(result.totals, result.timeline.duration_s)

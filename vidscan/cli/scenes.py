@@ -90,6 +90,6 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         write_stdout(text)
         return
     if not quiet:
-        from vidscan.cli.report import print_summary
+        from vidscan.cli.tables import print_summary
 
         print_summary(timeline, target)

@@ -123,7 +123,7 @@ def _split_args(args: tuple[str, ...], image: str | None) -> tuple[str | None, s
 def _print_hits(result, output: str | None, thumbnails: str | None) -> None:
     from rich.table import Table
 
-    from vidscan.cli.report import console_for_tables
+    from vidscan.cli.tables import console_for_tables
 
     settings, stats = result.settings, result.stats
     what = repr(settings["query"]) if settings["query"] is not None else f"image {settings['image']}"

@@ -17,7 +17,7 @@ import numpy as np
 from vidscan.errors import InputError, UsageError
 from vidscan.video.base import DecodeStats
 from vidscan.video.frames import FrameBatch
-from vidscan.video.pyav_backend import ProbedSource
+from vidscan.video.probed import ProbedSource
 from vidscan.video.sampling import Sampling
 
 
@@ -42,10 +42,11 @@ class DecordSource(ProbedSource):
         except ImportError:
             raise UsageError("the decord backend is not installed (pip install decord)") from None
         info = self.info
-        width, height, dec_w, dec_h = info.decode_size(size)
-        turns = info.quarter_turns
+        # decord (0.6, its only release line) applies the display rotation itself and sizes the
+        # turned picture: ask for the upright size and turn nothing.
+        width, height = size or (info.width, info.height)
         try:
-            reader = decord.VideoReader(self.path, width=dec_w, height=dec_h, num_threads=self.threads)
+            reader = decord.VideoReader(self.path, width=width, height=height, num_threads=self.threads)
         except Exception as exc:  # decord raises its own DECORDError types
             raise InputError(f"decord cannot open it ({str(exc).splitlines()[0]})", path=self.path) from None
         stats = self.stats = DecodeStats()
@@ -64,7 +65,7 @@ class DecordSource(ProbedSource):
                 reader.skip_frames(1)
                 continue
             rgb = reader.next().asnumpy()
-            frames.append(np.rot90(rgb, turns) if turns else rgb)
+            frames.append(rgb)
             indices.append(index)
             times.append(t)
             stats.frames_kept += 1

@@ -366,16 +366,3 @@ class PyAVSource(VideoSource):
                     stats.add_damage(t, t + float((packet.duration or 0) * tb))
                 continue
             yield from frames
-
-
-class ProbedSource(VideoSource):
-    """Base for backends that decode with another library but take metadata (size, rotation,
-    duration) from the exact PyAV probe, so every backend reports the same ``info``."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self._probe = PyAVSource(path)
-
-    @property
-    def info(self) -> VideoInfo:
-        return self._probe.info

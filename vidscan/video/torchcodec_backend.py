@@ -16,8 +16,16 @@ import numpy as np
 from vidscan.errors import InputError, UsageError
 from vidscan.video.base import DecodeStats
 from vidscan.video.frames import FrameBatch
-from vidscan.video.pyav_backend import ProbedSource
+from vidscan.video.probed import ProbedSource
 from vidscan.video.sampling import Sampling
+
+
+def applies_rotation() -> bool:
+    """torchcodec turns frames by the display rotation itself since 0.11, which also added
+    ``VideoStreamMetadata.rotation``; older releases return the stored, sideways picture."""
+    from torchcodec.decoders import VideoStreamMetadata
+
+    return "rotation" in getattr(VideoStreamMetadata, "__dataclass_fields__", {})
 
 
 class TorchCodecSource(ProbedSource):
@@ -53,6 +61,8 @@ class TorchCodecSource(ProbedSource):
         info = self.info
         width, height, dec_w, dec_h = info.decode_size(size)
         turns = info.quarter_turns
+        if applies_rotation():  # then before its transforms: resize to the upright size
+            dec_w, dec_h, turns = width, height, 0
         times = self._probe.frame_times()  # the same exact index the PyAV backend uses
         selector = sampling.selector()
         wanted = [i for i, t in enumerate(times) if selector.keep(i, float(t))]

@@ -1,4 +1,4 @@
-"""Rich tables printed at the end of a run."""
+"""Console output of the commands: the segments table, notes and warnings, what was written (the HTML report is vidscan.report)."""
 
 from __future__ import annotations
 
