@@ -15,6 +15,7 @@ from tests.conftest import run_ffmpeg
 from vidscan.detect import DETECTORS, Boundary, BoundaryDetector, KernelDetector, available_detectors, create_detector, detector_options, register_detector
 from vidscan.embed.features import FeatureEmbedder
 from vidscan.embed.registry import EMBEDDERS, available_embedders, create_embedder, register_embedder
+from vidscan.cli.main import main
 from vidscan.errors import UsageError
 from vidscan.registry import Registry
 from vidscan.video import Sampling, read_frame_batch
@@ -223,7 +224,9 @@ def test_registering_your_own_of_each_kind(shots_video):
     with open_video(shots_video[0], "mine") as source:
         assert isinstance(source, PyAVSource)
     assert create_embedder("mine").width == 64
-    assert create_detector("mine", **detector_options("mine", penalty=2.0, min_scene_len=0.3)).penalty == 2.0
+    assert create_detector("mine", **detector_options("mine", penalty=2.0)).penalty == 2.0
+    with pytest.raises(UsageError, match="--min-scene-len does not apply to the mine detector"):
+        detector_options("mine", penalty=2.0, min_scene_len=0.3)  # said, not silently dropped
 
 
 def test_overriding_a_name_must_be_asked_for_and_can_be_undone():
@@ -268,8 +271,6 @@ class _Recording(KernelDetector):
 
 
 def test_your_own_detector_embedder_and_decoder_from_the_command_line(shots_video, tmp_path):
-    from vidscan.cli.main import main
-
     made = []
     _Recording.ran = []
 
@@ -292,6 +293,44 @@ def test_your_own_detector_embedder_and_decoder_from_the_command_line(shots_vide
 
 
 def test_an_unregistered_name_is_refused_by_the_command_line(shots_video, tmp_path):
-    from vidscan.cli.main import main
-
     assert main(["scenes", str(shots_video[0]), "--detector", "mine", "-q", "-o", str(tmp_path / "x.csv")]) == 2
+
+
+# -- every registered detector reachable from every task, its options checked ---------------
+
+def test_options_a_detector_does_not_take_are_refused_not_dropped():
+    from vidscan.detect import detector_options
+
+    assert detector_options("adaptive", penalty=0.5, device="cuda") == {"penalty": 0.5}  # device: only for networks
+    assert detector_options("transnetv2", device="cpu") == {"device": "cpu"}  # --device reaches TransNetV2
+    assert detector_options("combined", min_scene_len=0.2, device="cpu") == {"min_scene_len": 0.2, "device": "cpu"}
+    with pytest.raises(UsageError, match="--penalty does not apply to the transnetv2 detector"):
+        detector_options("transnetv2", penalty=1.0)
+
+
+@pytest.mark.parametrize("command", ["scenes", "classify", "batch"])
+def test_a_detector_option_it_does_not_take_is_one_usage_error_up_front(shots_video, tmp_path, capsys, command):
+    path = str(shots_video[0])
+    args = {"scenes": ["scenes", path, "-o", str(tmp_path / "t.csv")],
+            "classify": ["classify", path, "--labels", "a,b", "--embedder", "clip", "--model", "RN50", "--pretrained", "none",
+                         "-o", str(tmp_path / "t.csv")],
+            "batch": ["batch", path, "--out", str(tmp_path / "out")]}[command]
+    assert main([*args, "--detector", "transnetv2", "--min-scene-len", "1", "-q", "--no-cache"]) == 2
+    assert capsys.readouterr().err.strip() == "vidscan: error: --min-scene-len does not apply to the transnetv2 detector"
+    assert not any(tmp_path.iterdir())  # nothing written, nothing decoded
+
+
+def test_classify_and_batch_use_the_detector_asked_for(shots_video, tmp_path):
+    from vidscan.batch import BatchSettings
+    from vidscan.classify import classify
+
+    path = shots_video[0]
+    labels = "studio,field"
+    for name in ("adaptive", "kernel"):
+        timeline = classify(path, labels, embedder=create_embedder("clip", model="RN50", pretrained=None), detector=name,
+                            level="shot").timeline
+        assert timeline.settings["detector"]["detector"] == name
+    assert BatchSettings(detector="kernel").describe() != BatchSettings().describe()  # a changed detector redoes the batch
+    assert main(["batch", str(path), "--out", str(tmp_path / "out"), "--detector", "kernel", "-q", "--no-cache", "--workers", "1"]) == 0
+    written = json.loads(next((tmp_path / "out" / "videos").glob("*/timeline.json")).read_text())
+    assert written["settings"]["detector"]["detector"] == "kernel"

@@ -21,7 +21,7 @@ from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
-from vidscan.detect import DEFAULT_DETECTOR, create_detector
+from vidscan.detect import DEFAULT_DETECTOR, BoundaryDetector, create_detector
 from vidscan.detect.base import Boundary
 from vidscan.embed.base import Embedder
 from vidscan.embed.registry import EMBEDDERS, create_embedder
@@ -111,6 +111,7 @@ def classify(
     min_confidence: float = 0.0,
     merge: bool = False,
     smooth: float = 2.0,
+    detector: str | BoundaryDetector = DEFAULT_DETECTOR,
     detector_options: dict[str, Any] | None = None,
     embedder_options: dict[str, Any] | None = None,
     backend: str = "pyav",
@@ -143,7 +144,8 @@ def classify(
     min_confidence = finite_number("min_confidence", min_confidence, min=0, max=1)
     smooth = finite_number("smooth", smooth, min=0, max=MAX_SECONDS)
     scene_penalty, scene_min_len = check_scene_options(scene_penalty, scene_min_len)
-    detector = create_detector(DEFAULT_DETECTOR, **(detector_options or {}))  # its options checked before any decoding
+    if not isinstance(detector, BoundaryDetector):
+        detector = create_detector(detector, **(detector_options or {}))  # its options checked before any decoding
     label_set = resolve_labels(labels, config, examples)
     has_examples = any(spec.examples for spec in label_set.labels)
     if isinstance(embedder, Embedder):

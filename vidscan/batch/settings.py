@@ -43,6 +43,7 @@ class BatchSettings:
     smooth: float = 2.0
     min_confidence: float = 0.0
     merge: bool = False
+    detector: str = DEFAULT_DETECTOR
     min_scene_len: float | None = None  # None: the detector's own default (vidscan.detect)
     penalty: float | None = None
     boundaries: str = "frames"
@@ -72,7 +73,7 @@ class BatchSettings:
             "vidscan": __version__,
             "embedder": self.embedder,
             "sampling": self.sampling,
-            "detector": {"name": DEFAULT_DETECTOR, "min_scene_len": self.min_scene_len, "penalty": self.penalty},
+            "detector": {"name": self.detector, "min_scene_len": self.min_scene_len, "penalty": self.penalty},
             "decoder": self.decoder,
             "formats": sorted(self.formats),
         }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscan.batch.settings import BatchSettings
-from vidscan.detect import DEFAULT_DETECTOR, detector_options
+from vidscan.detect import detector_options
 from vidscan.errors import VidscanError
 
 TIMELINE = "timeline"
@@ -87,14 +87,14 @@ class VideoWorker:
         s = self.settings
         check_readable_file(job.path)
         cache = EmbeddingCache(s.cache_dir) if s.use_cache else None
-        options = detector_options(DEFAULT_DETECTOR, penalty=s.penalty, min_scene_len=s.min_scene_len)
+        options = detector_options(s.detector, penalty=s.penalty, min_scene_len=s.min_scene_len, device=s.device)
         out = Path(job.staging)
         files: list[str] = []
         if s.labels is None:
             from vidscan.pipeline import detect_scenes
 
             timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
-                                     detector_options=options, cache=cache, decode=s.decode)
+                                     detector=s.detector, detector_options=options, cache=cache, decode=s.decode)
             label_seconds: dict[str, float] = {}
             totals = None
         else:
@@ -103,7 +103,7 @@ class VideoWorker:
 
             result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
                               min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
-                              detector_options=options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
+                              detector=s.detector, detector_options=options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
                               decode=s.decode)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}

@@ -6,8 +6,9 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, config_defaults, decode_option, decoder_option, embedder_options, FiniteFloat, labelling_options, sampling_from
+from vidscan.cli.common import cache_options, config_defaults, decode_option, decoder_option, detector_option, embedder_options, FiniteFloat, labelling_options, sampling_from
 from vidscan.config import MAX_SECONDS
+from vidscan.detect import detector_options
 from vidscan.errors import EXIT_PARTIAL, VidscanError
 
 
@@ -35,6 +36,7 @@ class BatchPartialError(VidscanError):
 @embedder_options
 @labelling_options
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
+@detector_option
 @decoder_option
 @decode_option
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
@@ -50,7 +52,7 @@ class BatchPartialError(VidscanError):
 @cache_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no report; errors only.")
 def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, decoder, decode, formats, workers,
+          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, detector, decoder, decode, formats, workers,
           timeout_per_file, retry_failed, engine, address, cache_dir, no_cache, quiet) -> None:
     """Run scenes (or, with labels, classify) over every video in INPUT... and keep a resumable record.
 
@@ -92,6 +94,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         chosen = choose_embedder(label_set)
     if warn and chosen_is_random(chosen, pretrained):
         warn(f"{model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
+    detector_options(detector, penalty=penalty, min_scene_len=min_scene_len)  # one usage error up front, not one per file
     settings = BatchSettings(
         labels=label_set,
         embedder=chosen,
@@ -105,6 +108,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
         min_scene_len=min_scene_len,
         penalty=penalty,
         boundaries=boundaries,
+        detector=detector,
         decoder=decoder,
         decode=decode,
         formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, decoder_option, default_output, embedder_options, labelling_options, make_cache,
+from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, decoder_option, default_output, detector_option, embedder_options, labelling_options, make_cache,
                                  resolve_format, sampling_from)
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
-from vidscan.detect import DEFAULT_DETECTOR, detector_options
+from vidscan.detect import detector_options
 from vidscan.errors import UsageError
 
 
@@ -27,13 +27,14 @@ from vidscan.errors import UsageError
 @click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,
               help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
                    "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
+@detector_option
 @decoder_option
 @decode_option
 @cache_options
 @export_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
 def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, decoder, decode, cache_dir, no_cache, quiet, **exports) -> None:
+             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, detector, decoder, decode, cache_dir, no_cache, quiet, **exports) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -68,7 +69,8 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
         sampling=sampling,
         per_frame=per_frame,
         smooth=smooth,
-        detector_options=detector_options(DEFAULT_DETECTOR, penalty=penalty, min_scene_len=min_scene_len),
+        detector=detector,
+        detector_options=detector_options(detector, penalty=penalty, min_scene_len=min_scene_len, device=device),
         progress=NullProgress() if quiet else ConsoleProgress(),
         cache=make_cache(cache_dir, no_cache),
         warn=warn,

@@ -75,7 +75,7 @@ def scenes(video: str, output: str | None, fmt: str | None, embedder: str, model
         backend=decoder,
         progress=progress,
         detector=detector,
-        detector_options=detector_options(detector, penalty=penalty, min_scene_len=min_scene_len),
+        detector_options=detector_options(detector, penalty=penalty, min_scene_len=min_scene_len, device=device),
         cache=make_cache(cache_dir, no_cache),
         decode=decode,
         level=level.rstrip("s"),

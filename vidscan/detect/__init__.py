@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 from vidscan.detect.adaptive import AdaptiveDetector
 from vidscan.detect.base import Boundary, BoundaryDetector
 from vidscan.detect.kernel import KernelDetector
+from vidscan.errors import UsageError
 from vidscan.registry import Registry, lazy
 
 #: The shot detector every command uses unless told otherwise (chosen on real footage; see
@@ -16,14 +17,16 @@ DEFAULT_DETECTOR = "adaptive"
 
 #: The user-facing options (``--penalty``, ``--min-scene-len``) a detector may take, by keyword.
 DETECTOR_OPTIONS = frozenset({"penalty", "min_scene_len"})
+#: Where a detector that runs a network runs it (``--device``); given only to those that take it.
+RUNS_ON = frozenset({"device"})
 
 
 def _builtin_detectors(registry: Registry[BoundaryDetector]) -> None:
     """Best first: the command line lists them in this order."""
     registry.register("adaptive", AdaptiveDetector, takes=DETECTOR_OPTIONS)
     registry.register("kernel", KernelDetector, takes=DETECTOR_OPTIONS)
-    registry.register("combined", lazy("vidscan.detect.transnet", "CombinedDetector"), takes=DETECTOR_OPTIONS)  # torch: only when asked
-    registry.register("transnetv2", lazy("vidscan.detect.transnet", "TransNetDetector"))
+    registry.register("combined", lazy("vidscan.detect.transnet", "CombinedDetector"), takes=DETECTOR_OPTIONS | RUNS_ON)  # torch: only when asked
+    registry.register("transnetv2", lazy("vidscan.detect.transnet", "TransNetDetector"), takes=RUNS_ON)
 
 
 #: Boundary detectors by name; each factory takes keyword parameters.
@@ -42,10 +45,19 @@ def available_detectors() -> list[str]:
     return sorted(DETECTORS.names())
 
 
-def detector_options(name: str, *, penalty: float | None = None, min_scene_len: float | None = None) -> dict[str, Any]:
-    """The command-line options that detector ``name`` takes, leaving out those not given
-    (so each detector keeps its own defaults)."""
-    return DETECTORS.options(name, penalty=penalty, min_scene_len=min_scene_len)
+def detector_options(name: str, *, penalty: float | None = None, min_scene_len: float | None = None,
+                     device: str | None = None) -> dict[str, Any]:
+    """The command-line options for detector ``name``, leaving out those not given (so each
+    detector keeps its own defaults). A tuning option the detector does not take is a
+    :class:`UsageError`, never silently dropped; ``device`` goes only to detectors that run a
+    network."""
+    tuning = {"penalty": penalty, "min_scene_len": min_scene_len}
+    takes = DETECTORS.takes(name)
+    refused = [key for key, value in tuning.items() if value is not None and key not in takes]
+    if refused:
+        flags = " and ".join("--" + key.replace("_", "-") for key in refused)
+        raise UsageError(f"{flags} does not apply to the {name} detector")
+    return DETECTORS.options(name, **tuning, device=device)
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> BoundaryDetector:
@@ -53,5 +65,5 @@ def create_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> BoundaryDete
     return DETECTORS.create(name, **params)
 
 
-__all__ = ["AdaptiveDetector", "Boundary", "BoundaryDetector", "DEFAULT_DETECTOR", "DETECTORS", "DETECTOR_OPTIONS", "KernelDetector",
+__all__ = ["AdaptiveDetector", "Boundary", "BoundaryDetector", "DEFAULT_DETECTOR", "DETECTORS", "DETECTOR_OPTIONS", "KernelDetector", "RUNS_ON",
            "available_detectors", "create_detector", "detector_options", "register_detector"]
