@@ -30,3 +30,29 @@ def test_every_package_folder_is_a_real_package():
     for folder in (ROOT / "vidscan").rglob("*"):
         if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("*.py")):
             assert (folder / "__init__.py").exists(), folder
+
+
+def test_the_extending_examples_run(shots_video):
+    """The README's 'Extending vidscan' code, run as written on a real file: each registered
+    addition is reachable by name and makes a timeline over the whole video."""
+    from vidscan.detect import DETECTORS
+    from vidscan.embed.registry import EMBEDDERS
+
+    path, truth = shots_video
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Extending vidscan", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    try:
+        used = []
+        for code in blocks:
+            scope: dict = {}
+            exec(compile(code.replace('"match.mp4"', repr(str(path))), "README.md", "exec"), scope)
+            timeline = scope["timeline"]
+            assert timeline.segments[-1].end_frame == truth.frame_count and len(timeline.segments) > 1
+            used.append((timeline.settings["detector"]["detector"], timeline.settings["embedder"]["name"]))
+        assert used == [("brightness", "features"), ("adaptive", "tiny-colour")]
+    finally:
+        for registry, name in ((DETECTORS, "brightness"), (EMBEDDERS, "tiny-colour")):
+            if name in registry.names():
+                registry.unregister(name)
