@@ -124,7 +124,8 @@ def test_without_differences_embedding_steps_stand_in():
 def test_registry_default_and_options():
     assert isinstance(create_detector(), AdaptiveDetector)
     assert detector_options("adaptive", penalty=None, min_scene_len=0.3) == {"min_scene_len": 0.3}
-    assert detector_options("transnetv2", penalty=1.0, min_scene_len=0.3) == {}
+    with pytest.raises(UsageError, match="--penalty and --min-scene-len do not apply to the transnetv2 detector"):
+        detector_options("transnetv2", penalty=1.0, min_scene_len=0.3)  # said, never silently dropped
     with pytest.raises(UsageError):
         AdaptiveDetector(ratio=1.0)
     with pytest.raises(UsageError):

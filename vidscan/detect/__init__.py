@@ -56,7 +56,7 @@ def detector_options(name: str, *, penalty: float | None = None, min_scene_len: 
     refused = [key for key, value in tuning.items() if value is not None and key not in takes]
     if refused:
         flags = " and ".join("--" + key.replace("_", "-") for key in refused)
-        raise UsageError(f"{flags} does not apply to the {name} detector")
+        raise UsageError(f"{flags} {'do' if len(refused) > 1 else 'does'} not apply to the {name} detector")
     return DETECTORS.options(name, **tuning, device=device)
 
 
