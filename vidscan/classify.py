@@ -36,6 +36,7 @@ from vidscan.segment import build_timeline, segment_video
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
+from vidscan.video.base import DEFAULT_BACKEND
 
 
 @dataclass
@@ -114,7 +115,7 @@ def classify(
     detector: str | BoundaryDetector = DEFAULT_DETECTOR,
     detector_options: dict[str, Any] | None = None,
     embedder_options: dict[str, Any] | None = None,
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
     cache: EmbeddingCache | None = None,
     warn: Any = None,
@@ -175,7 +176,7 @@ def classify(
     boundary_emb = emb
     if boundaries not in ("frames", "samples"):
         raise UsageError(f"boundaries must be 'frames' or 'samples', got {boundaries!r}")
-    if not per_frame and emb.name != "features" and boundaries == "frames":
+    if not per_frame and not emb.cheap and boundaries == "frames":
         boundary_emb = create_embedder("features")
         requests.append((boundary_emb, Sampling.all_frames()))
     videos, every = embed_requests(path, requests, decode=decode, backend=backend, progress=progress, cache=cache)

@@ -48,6 +48,7 @@ from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, open_video
 from vidscan.video.base import check_readable_file
+from vidscan.video.base import DEFAULT_BACKEND
 
 DEFAULT_MAX_SIMILARITY = 0.9
 DEFAULT_HOLD_S = 0.2
@@ -158,7 +159,7 @@ def collect_sampling(embedder: Embedder) -> Sampling:
     comparisons (the cost is samples x kept); 5/s still sees any shot of 0.2 s or more. CLIP
     costs far more per frame on a CPU, and 2/s matches scenes/classify.
     """
-    return Sampling.per_second(5.0) if embedder.name == "features" else Sampling.per_second(2.0)
+    return Sampling.per_second(5.0) if embedder.cheap else Sampling.per_second(2.0)
 
 
 def collect(
@@ -171,7 +172,7 @@ def collect(
     sampling: Sampling | str | None = None,
     hold: float = DEFAULT_HOLD_S,
     fmt: str = "jpg",
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
 ) -> CollectResult:
     """Keep the frames of ``video`` that differ from each other and save them to ``out_dir``.

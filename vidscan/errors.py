@@ -62,6 +62,13 @@ class OutputError(VidscanError):
     exit_code = EXIT_OUTPUT
 
 
+class PartialFailure(VidscanError):
+    """A run over several videos finished, but some could not be processed (each one's reason
+    is in its summary or was printed): the rest of the results stand."""
+
+    exit_code = EXIT_PARTIAL
+
+
 class CoarseUnavailable(Exception):
     """A file cannot be decoded coarse-to-fine (the reason is the message): not an error for
     the user, the caller decodes every frame instead and says why in a note."""

@@ -30,6 +30,7 @@ from vidscan.errors import CoarseUnavailable, InputError, UsageError
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
+from vidscan.video.base import DEFAULT_BACKEND
 
 
 def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
@@ -112,7 +113,7 @@ class Collector:
 
 def default_sampling(embedder: Embedder) -> Sampling:
     """Every frame for cheap embedders (exact cuts); 2 frames/s for CLIP-sized models."""
-    return Sampling.all_frames() if embedder.name == "features" else Sampling.per_second(2.0)
+    return Sampling.all_frames() if embedder.cheap else Sampling.per_second(2.0)
 
 
 def embed_video(
@@ -120,7 +121,7 @@ def embed_video(
     embedder: Embedder,
     sampling: Sampling,
     *,
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
     cache: EmbeddingCache | None = None,
 ) -> EmbeddedVideo:
@@ -132,7 +133,7 @@ def embed_video_multi(
     path: str | Path,
     requests: list[tuple[Embedder, Sampling]],
     *,
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
     cache: EmbeddingCache | None = None,
 ) -> list[EmbeddedVideo]:
@@ -227,11 +228,11 @@ def check_decode(decode: str, backend: str) -> None:
     """A usage error for a decode mode that does not exist or that this decoder cannot do."""
     if decode not in ("full", "coarse"):
         raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
-    if decode == "coarse" and backend != "pyav":
+    if decode == "coarse" and backend != "pyav":  # coarse-to-fine is built on PyAV's packet index
         raise UsageError("coarse-to-fine decoding works with the pyav decoder")
 
 
-def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", backend: str = "pyav",
+def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", backend: str = DEFAULT_BACKEND,
                       progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
     """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
     full rate only where they differ; see vidscan.video.coarse). Coarse falls back to a full decode,
@@ -259,7 +260,7 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
     return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=backend, progress=progress, cache=cache), note=note)
 
 
-def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: str = "full", backend: str = "pyav",
+def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: str = "full", backend: str = DEFAULT_BACKEND,
                    progress: Progress | None = None, cache: EmbeddingCache | None = None) -> tuple[list[EmbeddedVideo], EveryFrame | None]:
     """Embed ``path`` for every (embedder, sampling) request with one decode strategy: the
     entry ``scenes``, ``classify``, ``search`` and ``collect`` share. With ``decode="full"``
@@ -283,7 +284,7 @@ def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], 
     return videos, every
 
 
-def frame_reader(video: EmbeddedVideo, size: tuple[int, int], backend: str = "pyav") -> FrameReader:
+def frame_reader(video: EmbeddedVideo, size: tuple[int, int], backend: str = DEFAULT_BACKEND) -> FrameReader:
     """``reader(sample_indices) -> uint8 frames``: decodes just those frames again (exact).
 
     One source serves every call, so its frame index (a demux pass over the whole file) is

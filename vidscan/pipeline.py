@@ -22,6 +22,7 @@ from vidscan.segment import segment_video
 from vidscan.scene_level import switch_level
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
+from vidscan.video.base import DEFAULT_BACKEND
 
 
 def detect_scenes(
@@ -30,7 +31,7 @@ def detect_scenes(
     embedder: str | Embedder = "features",
     sampling: Sampling | str | None = None,
     detector: str | BoundaryDetector = DEFAULT_DETECTOR,
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
     embedder_options: dict[str, Any] | None = None,
     detector_options: dict[str, Any] | None = None,

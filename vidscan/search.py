@@ -41,6 +41,7 @@ from vidscan.progress import Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, read_frames
 from vidscan.video.base import check_readable_file
+from vidscan.video.base import DEFAULT_BACKEND
 
 #: A text query is embedded as typed and in CLIP's training-caption style; the two are averaged
 #: (prompt ensembling). Bare phrases like "goal celebration" match a little better this way.
@@ -191,7 +192,7 @@ def search(
     min_gap: float = DEFAULT_MIN_GAP_S,
     prompts: Sequence[str] = DEFAULT_PROMPTS,
     cache: EmbeddingCache | None = None,
-    backend: str = "pyav",
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> SearchResult:
@@ -267,7 +268,7 @@ def search(
     return SearchResult(hits, settings, stats, failed)
 
 
-def save_thumbnails(result: SearchResult, folder: str | Path, fmt: str = "jpg", backend: str = "pyav") -> list[Path]:
+def save_thumbnails(result: SearchResult, folder: str | Path, fmt: str = "jpg", backend: str = DEFAULT_BACKEND) -> list[Path]:
     """Save each hit's exact frame (full size, upright) as ``<rank>_<video>_<time>_f<frame>.<fmt>`` in ``folder``.
 
     Sets :attr:`Hit.thumbnail`. Each video is opened once and only the GOPs holding hits are decoded.

@@ -9,7 +9,7 @@ import click
 from vidscan.cli.common import cache_options, config_defaults, decode_option, decoder_option, detector_option, embedder_options, FiniteFloat, labelling_options, sampling_from
 from vidscan.config import MAX_SECONDS
 from vidscan.detect import detector_options
-from vidscan.errors import EXIT_PARTIAL, VidscanError
+from vidscan.errors import PartialFailure
 
 
 def chosen_is_random(embedder: str, pretrained: str) -> bool:
@@ -17,12 +17,6 @@ def chosen_is_random(embedder: str, pretrained: str) -> bool:
     from vidscan.embed.registry import embedder_kwargs
 
     return str(embedder_kwargs(embedder, pretrained=pretrained).get("pretrained", "")).lower() == "none"
-
-
-class BatchPartialError(VidscanError):
-    """Some videos failed (each one's reason is in the summary); the rest are done."""
-
-    exit_code = EXIT_PARTIAL
 
 
 @click.command()
@@ -126,7 +120,7 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
     if not quiet:
         _print_report(report)
     if report.failed:
-        raise BatchPartialError(f"{report.failed} of {report.total} videos failed; reasons in {report.summary_files[0]}")
+        raise PartialFailure(f"{report.failed} of {report.total} videos failed; reasons in {report.summary_files[0]}")
 
 
 def _print_report(report) -> None:

@@ -9,13 +9,7 @@ import click
 
 from vidscan.cli.common import build_embedder, cache_options, decoder_option, embedder_options, FiniteFloat, make_cache, resolve_format, sampling_from, write_stdout
 from vidscan.config import MAX_SECONDS
-from vidscan.errors import EXIT_PARTIAL, UsageError, VidscanError
-
-
-class SomeVideosFailed(VidscanError):
-    """A folder search finished, but some videos in it could not be read (exit code 1)."""
-
-    exit_code = EXIT_PARTIAL
+from vidscan.errors import PartialFailure, UsageError
 
 
 def _default_embedder(name: str) -> Callable:
@@ -94,7 +88,7 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
     if not quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
-        raise SomeVideosFailed(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
+        raise PartialFailure(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
                                f"(first: {result.failed[0][0]}); the results cover the others")
 
 

@@ -24,6 +24,10 @@ class Embedder(ABC):
     logit_scale: float = 100.0
     #: Preferred number of frames per model call.
     batch_size: int = 64
+    #: Cheap enough to embed every frame (about a millisecond a frame on a CPU): commands then
+    #: sample every frame by default. A model-sized embedder (CLIP) samples 2 frames/s, and
+    #: classify finds its boundaries with a cheap one.
+    cheap: bool = False
 
     @property
     @abstractmethod

@@ -56,6 +56,7 @@ class FeatureEmbedder(Embedder):
     """Weight-free colour + layout embedder; see the module docstring."""
 
     name = "features"
+    cheap = True
     has_text = False
     batch_size = 256
 

@@ -17,6 +17,7 @@ import pandas as pd
 from vidscan.atomic import atomic_write_bytes, atomic_write_text, output_group
 from vidscan.timeline import Segment, Timeline, timecode
 from vidscan.video import FrameBatch, read_frame_batch
+from vidscan.video.base import DEFAULT_BACKEND
 
 INDEX_NAME = "index.csv"
 
@@ -26,7 +27,7 @@ def middle_frame(segment: Segment) -> int:
     return segment.start_frame + max(0, segment.frames - 1) // 2 if segment.frames > 0 else segment.start_frame
 
 
-def grab_frames(path: str | Path, indices: Iterable[int], size: tuple[int, int] | None = None, backend: str = "pyav") -> FrameBatch:
+def grab_frames(path: str | Path, indices: Iterable[int], size: tuple[int, int] | None = None, backend: str = DEFAULT_BACKEND) -> FrameBatch:
     """Exact upright frames at ``indices`` with their timestamps (sorted, duplicates dropped).
 
     A strict :func:`vidscan.video.read_frame_batch`: raises :class:`InputError` if any frame
@@ -42,7 +43,7 @@ def frame_file_name(segment_index: int, frame: int, time_s: float, digits: int =
 
 
 def save_frames(timeline: Timeline, folder: str | Path, *, video: str | Path | None = None, quality: int = 90,
-                backend: str = "pyav") -> list[Path]:
+                backend: str = DEFAULT_BACKEND) -> list[Path]:
     """Write one JPEG per segment (its middle frame) and ``folder/index.csv``.
 
     ``index.csv`` has ``segment`` (the timeline's 0-based ``index``, so it joins with the

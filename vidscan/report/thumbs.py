@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vidscan.export.frames import grab_frames, jpeg_bytes, middle_frame
 from vidscan.timeline import Timeline
+from vidscan.video.base import DEFAULT_BACKEND
 
 
 def thumbnail_size(width: int, height: int, target_width: int = 160) -> tuple[int, int]:
@@ -17,7 +18,7 @@ def thumbnail_size(width: int, height: int, target_width: int = 160) -> tuple[in
 
 
 def segment_thumbnails(timeline: Timeline, video: str | Path, width: int = 160, quality: int = 80,
-                       backend: str = "pyav") -> dict[int, str]:
+                       backend: str = DEFAULT_BACKEND) -> dict[int, str]:
     """Segment index -> ``data:image/jpeg;base64,...`` of its middle frame, upright."""
     picks = {seg.index: middle_frame(seg) for seg in timeline.segments}
     size = thumbnail_size(timeline.video.width, timeline.video.height, width)

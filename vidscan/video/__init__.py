@@ -1,18 +1,18 @@
 """Video sources: probe a file and stream RGB frames with exact indices and timestamps."""
 
-from vidscan.video.base import DecodeStats, VideoSource, available_backends, open_video, register_backend
+from vidscan.video.base import DEFAULT_BACKEND, DecodeStats, VideoSource, available_backends, open_video, register_backend
 from vidscan.video.frames import FrameBatch
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
 
 
-def probe(path: str, backend: str = "pyav") -> VideoInfo:
+def probe(path: str, backend: str = DEFAULT_BACKEND) -> VideoInfo:
     """Probe ``path`` (duration, fps, frame count, size, rotation, codec) without decoding it all."""
     with open_video(path, backend) as source:
         return source.info
 
 
-def read_frame_batch(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav", strict: bool = False) -> FrameBatch:
+def read_frame_batch(path: str, indices, size: tuple[int, int] | None = None, backend: str = DEFAULT_BACKEND, strict: bool = False) -> FrameBatch:
     """Exact upright frames at ``indices`` with their timestamps (sorted, duplicates dropped).
 
     Used for thumbnails, stills and detector windows: only the GOPs holding those frames are
@@ -42,7 +42,7 @@ def read_frame_batch(path: str, indices, size: tuple[int, int] | None = None, ba
     return got
 
 
-def read_frames(path: str, indices, size: tuple[int, int] | None = None, backend: str = "pyav"):
+def read_frames(path: str, indices, size: tuple[int, int] | None = None, backend: str = DEFAULT_BACKEND):
     """Exact frames at the given indices, upright, as ``(uint8 [N, H, W, 3], indices)``."""
     batch = read_frame_batch(path, indices, size, backend)
     return batch.frames, batch.indices
