@@ -66,12 +66,12 @@ def test_parallel_ranges_decode_the_same_frames_as_one_sequential_decoder(reques
     path = str(value[0] if isinstance(value, tuple) else value)
     monkeypatch.setattr(pyav_backend, "PARALLEL_RANGE_FRAMES", 30)  # many ranges even on a short file
 
-    def read(threads: int):
-        src = PyAVSource(path, threads=threads)
+    def read(workers: int | None):
+        src = PyAVSource(path, workers=workers)
         batches = list(src.batches(Sampling.all_frames(), size=(64, 36), batch_size=16))
         return [np.concatenate([getattr(b, k) for b in batches]) for k in ("frames", "indices", "times")], src.stats
 
-    (frames, indices, times), stats = read(0)  # 0: one decoder per core, in ranges
+    (frames, indices, times), stats = read(None)  # default: one decoder per core, in ranges
     (frames1, indices1, times1), stats1 = read(1)  # one single-threaded decoder
     np.testing.assert_array_equal(indices, indices1)
     np.testing.assert_array_equal(times, times1)
@@ -184,13 +184,13 @@ def test_sparse_sampling_skips_gop_tails_but_returns_the_same_frames(request, fi
     value = request.getfixturevalue(fixture)
     path = value[0] if isinstance(value, tuple) else value
 
-    def read(wanted: Sampling, threads: int = 0):
-        src = PyAVSource(str(path), threads=threads)
+    def read(wanted: Sampling, workers: int | None = None):
+        src = PyAVSource(str(path), workers=workers)
         batches = list(src.batches(wanted, size=(64, 36)))
         return np.concatenate([b.indices for b in batches]), np.concatenate([b.times for b in batches]), np.concatenate([b.frames for b in batches]), src.stats
 
     # The oracle: every frame decoded in one sequential pass, then the sampling applied.
-    every = read(Sampling.all_frames(), threads=1)
+    every = read(Sampling.all_frames(), workers=1)
     selector = sampling.selector()
     keep = np.array([selector.keep(int(i), float(t)) for i, t in zip(every[0], every[1])], bool)
     plain = (every[0][keep], every[1][keep], every[2][keep], every[3])

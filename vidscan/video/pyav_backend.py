@@ -57,9 +57,12 @@ class PyAVSource(VideoSource):
     name = "pyav"
     exact = True
 
-    def __init__(self, path: str, threads: int = 0) -> None:
+    def __init__(self, path: str, workers: int | None = None) -> None:
+        """``workers``: decoders working on keyframe-to-keyframe ranges in parallel (default:
+        one per core, :func:`vidscan.video.gop.default_workers`); 1 decodes sequentially with one
+        single-threaded decoder."""
         super().__init__(path)
-        self.threads = threads
+        self.workers = workers
         self._info: VideoInfo | None = None
         self._packet_index: tuple[np.ndarray, np.ndarray] | None = None
         self._index: PacketIndex | None = None
@@ -148,8 +151,8 @@ class PyAVSource(VideoSource):
         try:
             stream = video_stream(container)
             stream.thread_type = "AUTO"
-            if self.threads:
-                stream.codec_context.thread_count = self.threads
+            if self.workers == 1:
+                stream.codec_context.thread_count = 1
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
             self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
@@ -161,7 +164,7 @@ class PyAVSource(VideoSource):
             # Disordered timestamps: the k-th frame shown takes the k-th repaired time (the one
             # rule every path follows, vidscan.video.timestamps).
             repaired = self.frame_times() if not ordered else None
-            workers = default_workers() if not self.threads else 1
+            workers = self.workers or default_workers()
             small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
             gops = self.gop_index() if workers > 1 and small else None
             if gops is not None and sampling.mode == "all":
