@@ -15,6 +15,7 @@ from tests.conftest import run_ffmpeg
 from vidscan.detect import DETECTORS, Boundary, BoundaryDetector, KernelDetector, available_detectors, create_detector, detector_options, register_detector
 from vidscan.embed.features import FeatureEmbedder
 from vidscan.embed.registry import EMBEDDERS, available_embedders, create_embedder, register_embedder
+from vidscan.cli.exports import EXPORTS, ExportRequest
 from vidscan.cli.main import main
 from vidscan.errors import UsageError
 from vidscan.registry import Registry
@@ -334,3 +335,27 @@ def test_classify_and_batch_use_the_detector_asked_for(shots_video, tmp_path):
     assert main(["batch", str(path), "--out", str(tmp_path / "out"), "--detector", "kernel", "-q", "--no-cache", "--workers", "1"]) == 0
     written = json.loads(next((tmp_path / "out" / "videos").glob("*/timeline.json")).read_text())
     assert written["settings"]["detector"]["detector"] == "kernel"
+
+
+# -- export formats ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported_timeline(shots_video):
+    import vidscan
+
+    return vidscan.detect_scenes(shots_video[0], keep_embeddings=True)
+
+
+@pytest.mark.parametrize("name", EXPORTS.names())
+def test_every_export_format_writes_what_it_declares(name, shots_video, exported_timeline, tmp_path, capsys):
+    """Each registered format is offered by scenes and classify, and writes exactly the target
+    (and the companions) it declares before the run, nothing else."""
+    fmt = EXPORTS.create(name)
+    for command in ("scenes", "classify"):
+        assert main([command, "--help"]) == 0
+        assert f"--{name}" in capsys.readouterr().out
+    target = tmp_path / (name if fmt.folder else f"out.{name}")
+    written = fmt.write(ExportRequest(exported_timeline, str(shots_video[0])), str(target))
+    assert written and all(Path(p).exists() and (Path(p).is_dir() or Path(p).stat().st_size > 0) for _, p in written)
+    assert {str(p) for _, p in written} <= {str(target), *fmt.companions(str(target))}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(p).name for p in {str(target), *fmt.companions(str(target))})

@@ -1,6 +1,6 @@
 """Export options shared by ``scenes`` and ``classify``: chapters, EDL, scene-list CSV,
-stills, embeddings and the HTML report. A thin layer over :mod:`vidscan.export` and
-:mod:`vidscan.report`.
+stills, embeddings and the HTML report, behind one registry (:data:`EXPORTS`): each format
+is a module of :mod:`vidscan.export` (or :mod:`vidscan.report`) and one registration line.
 
 Paths are declared to the command's :class:`vidscan.atomic.Outputs` (:func:`declare_exports`),
 so a bad one stops the run before any decoding (exit 5), and the files are staged and put in
@@ -9,12 +9,15 @@ place together with the command's other outputs at the end (all of them or none)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from vidscan.errors import UsageError
+from vidscan.registry import Registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,52 +25,122 @@ if TYPE_CHECKING:
     from vidscan.atomic import Outputs
     from vidscan.timeline import Timeline
 
-#: (option, is a folder, help), in the order --help lists them.
-_OPTIONS = [
-    ("--chapters", False, "FFmpeg chapter metadata, one chapter per segment: ffmpeg -i VIDEO -i FILE -map_metadata 1 -map_chapters 1 -c copy OUT."),
-    ("--edl", False, "CMX3600 edit decision list (one event per segment) for Resolve/Premiere/Avid."),
-    ("--scenes-csv", False, "Scene list in PySceneDetect's CSV layout (1-based inclusive frames), for scripts written for it."),
-    ("--save-frames", True, "One JPEG per segment (its middle frame, upright) plus DIR/index.csv."),
-    ("--embeddings", False, "Sampled frames' embeddings as float32 .npy [N, D], with FILE.index.csv (sample, frame, time_s) beside it."),
-    ("--report", False, "Self-contained HTML report (timeline, thumbnails, charts); opens offline."),
-]
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export a command offers as ``--NAME PATH``: its help, how it writes (``write(request,
+    path)`` returns the (what, path) pairs written), whether PATH is a folder, the other files
+    it writes beside PATH (declared, so checked, up front) and whether it needs the run's
+    embeddings kept."""
+
+    help: str
+    write: Callable[["ExportRequest", str], list[tuple[str, Path]]]
+    folder: bool = False
+    companions: Callable[[str], list[str]] = lambda path: []
+    needs_embeddings: bool = False
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What every export is written from: the timeline, the video it describes, and (classify)
+    the per-label totals."""
+
+    timeline: "Timeline"
+    video: str
+    totals: "pd.DataFrame | None" = None
+
+
+def _chapters(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export import write_chapters
+
+    return [("chapters", write_chapters(request.timeline, path))]
+
+
+def _edl(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export import write_edl
+
+    return [("EDL", write_edl(request.timeline, path))]
+
+
+def _scenes_csv(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export import write_scenes_csv
+
+    return [("scene list", write_scenes_csv(request.timeline, path))]
+
+
+def _save_frames(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export import save_frames
+
+    images = save_frames(request.timeline, path, video=request.video)
+    return [(f"{len(images)} frames", Path(path))]
+
+
+def _embeddings(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export import write_embeddings
+
+    if request.timeline.embedded is None:
+        raise UsageError("--embeddings needs the run to keep its embeddings (keep_embeddings=True)")
+    npy, index = write_embeddings(request.timeline.embedded, path)
+    return [("embeddings", npy), ("embeddings index", index)]
+
+
+def _embeddings_index(path: str) -> list[str]:
+    from vidscan.export import embeddings_index_path
+
+    return [str(embeddings_index_path(path))]
+
+
+def _report(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.report import write_report
+
+    return [("report", write_report(request.timeline, path, video=request.video, totals=request.totals))]
+
+
+def _builtin_exports(registry: Registry[ExportFormat]) -> None:
+    """In the order --help lists them (and they are written)."""
+    registry.register("chapters", partial(ExportFormat, "FFmpeg chapter metadata, one chapter per segment: "
+                                          "ffmpeg -i VIDEO -i FILE -map_metadata 1 -map_chapters 1 -c copy OUT.", _chapters))
+    registry.register("edl", partial(ExportFormat, "CMX3600 edit decision list (one event per segment) for Resolve/Premiere/Avid.", _edl))
+    registry.register("scenes-csv", partial(ExportFormat, "Scene list in PySceneDetect's CSV layout (1-based inclusive frames), "
+                                            "for scripts written for it.", _scenes_csv))
+    registry.register("embeddings", partial(ExportFormat, "Sampled frames' embeddings as float32 .npy [N, D], with "
+                                            "FILE.index.csv (sample, frame, time_s) beside it.", _embeddings,
+                                            companions=_embeddings_index, needs_embeddings=True))
+    registry.register("save-frames", partial(ExportFormat, "One JPEG per segment (its middle frame, upright) plus DIR/index.csv.",
+                                             _save_frames, folder=True))
+    registry.register("report", partial(ExportFormat, "Self-contained HTML report (timeline, thumbnails, charts); opens offline.", _report))
+
+
+#: The exports ``scenes`` and ``classify`` offer, by option name (``--NAME``); a format is one
+#: module in vidscan/export (or anywhere) and one line in :func:`_builtin_exports`.
+EXPORTS: Registry[ExportFormat] = Registry("export format", _builtin_exports)
+
+
+def _formats() -> list[tuple[str, ExportFormat]]:
+    return [(name, EXPORTS.create(name)) for name in EXPORTS.names()]
 
 
 def export_options(fn: Callable) -> Callable:
-    """--chapters/--edl/--scenes-csv/--save-frames/--embeddings/--report."""
-    for flag, folder, text in reversed(_OPTIONS):
-        fn = click.option(flag, metavar="DIR" if folder else "FILE", callback=_needs_path, help=text)(fn)
+    """A ``--NAME FILE`` (or ``DIR``) option for every registered export format."""
+    for name, fmt in reversed(_formats()):
+        fn = click.option(f"--{name}", name.replace("-", "_"), metavar="DIR" if fmt.folder else "FILE", callback=_needs_path,
+                          help=fmt.help)(fn)
     return fn
 
 
-def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFrame | None" = None, quiet: bool = False, chapters: str | None = None,
-                  edl: str | None = None, scenes_csv: str | None = None, save_frames: str | None = None,
-                  embeddings: str | None = None, report: str | None = None) -> list[Path]:
-    """Write every export that was asked for; returns the paths written (a line each on stderr unless quiet).
+def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFrame | None" = None, quiet: bool = False,
+                  **paths: str | None) -> list[Path]:
+    """Write every export asked for (``paths``: option name with ``_`` -> path); returns the
+    paths written (a line each on stderr unless quiet, once they are in place).
 
     ``totals`` (classify's per-label totals) go into the report; ``--embeddings`` needs the
     run to have kept them (``keep_embeddings=True``, see :func:`wants_embeddings`).
     """
-    from vidscan import export
-    from vidscan.report import write_report
-
+    request = ExportRequest(timeline, video_path, totals)
     done: list[tuple[str, Path]] = []
-    if chapters:
-        done.append(("chapters", export.write_chapters(timeline, chapters)))
-    if edl:
-        done.append(("EDL", export.write_edl(timeline, edl)))
-    if scenes_csv:
-        done.append(("scene list", export.write_scenes_csv(timeline, scenes_csv)))
-    if embeddings:
-        if timeline.embedded is None:
-            raise UsageError("--embeddings needs the run to keep its embeddings (keep_embeddings=True)")
-        npy, index = export.write_embeddings(timeline.embedded, embeddings)
-        done += [("embeddings", npy), ("embeddings index", index)]
-    if save_frames:
-        images = export.save_frames(timeline, save_frames, video=video_path)
-        done.append((f"{len(images)} frames", Path(save_frames)))
-    if report:
-        done.append(("report", write_report(timeline, report, video=video_path, totals=totals)))
+    for name, fmt in _formats():
+        path = paths.get(name.replace("-", "_"))
+        if path:
+            done += fmt.write(request, path)
     if not quiet:
         from vidscan.atomic import active_outputs
 
@@ -81,8 +154,8 @@ def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFram
 
 
 def wants_embeddings(options: dict[str, Any]) -> bool:
-    """Should the pipeline keep its embeddings for ``--embeddings``?"""
-    return bool(options.get("embeddings"))
+    """Should the pipeline keep its embeddings for an export that needs them (``--embeddings``)?"""
+    return any(fmt.needs_embeddings and options.get(name.replace("-", "_")) for name, fmt in _formats())
 
 
 def declared_outputs(inputs: list[str | None], files: str | list[str | Path] | None, options: dict[str, Any]) -> "Outputs":
@@ -99,18 +172,16 @@ def declared_outputs(inputs: list[str | None], files: str | list[str | Path] | N
 
 def declare_exports(outputs: "Outputs", options: dict[str, Any]) -> None:
     """Declare (and so check, before any decoding) every export file and folder that was asked for."""
-    from vidscan.export import embeddings_index_path
-
-    for flag, folder, _ in _OPTIONS:
-        value = options.get(flag.lstrip("-").replace("-", "_"))
+    for name, fmt in _formats():
+        value = options.get(name.replace("-", "_"))
         if not value:
             continue
-        if folder:
+        if fmt.folder:
             outputs.folder(value)
         else:
             outputs.file(value)
-            if flag == "--embeddings":
-                outputs.file(embeddings_index_path(value))
+        for companion in fmt.companions(value):
+            outputs.file(companion)
 
 
 def _needs_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
