@@ -43,10 +43,10 @@ def typical_step(stamps: np.ndarray) -> float:
     return float(np.median(diffs)) if len(diffs) else 0.0
 
 
-def is_absurd_gap(gap: float, step: float) -> bool:
-    """True when ``gap`` (seconds between consecutive frames) is damage rather than footage;
-    ``step`` is the usual frame duration in seconds."""
-    return gap > max(ABSURD_GAP_S, GAP_FRAMES * step)
+def gap_limit(step: float) -> float:
+    """The longest gap (seconds) between consecutive frames that is still footage, for frames
+    ``step`` seconds apart as a rule."""
+    return max(ABSURD_GAP_S, GAP_FRAMES * step)
 
 
 def absurd_gaps(times: np.ndarray, step: float) -> list[tuple[float, float]]:
@@ -55,8 +55,7 @@ def absurd_gaps(times: np.ndarray, step: float) -> list[tuple[float, float]]:
     times = np.asarray(times, np.float64)
     if len(times) < 2:
         return []
-    gaps = np.diff(times)
-    return [(float(times[i] + step), float(times[i + 1])) for i in np.flatnonzero(gaps > max(ABSURD_GAP_S, GAP_FRAMES * step))]
+    return [(float(times[i] + step), float(times[i + 1])) for i in np.flatnonzero(np.diff(times) > gap_limit(step))]
 
 
 def rebase_resets(decode_order: np.ndarray, step: int) -> tuple[np.ndarray, int]:
