@@ -9,18 +9,72 @@ The library API under the ``vidscan`` command::
 Heavy dependencies (torch, open_clip) load only when a CLIP embedder is created.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from vidscan._version import __version__
-from vidscan.classify import ClassifyResult, classify
-from vidscan.detect import BoundaryDetector, create_detector
-from vidscan.embed.base import Embedder
-from vidscan.embed.registry import create_embedder
-from vidscan.errors import InputError, ModelUnavailableError, OutputError, UsageError, VidscanError
-from vidscan.extract import embed_video
-from vidscan.pipeline import detect_scenes
-from vidscan.timeline import Segment, Timeline
-from vidscan.video import Sampling, VideoInfo, open_video, probe
+
+#: Where each public name lives. Imported on first use (PEP 562), so ``vidscan --help`` and
+#: ``import vidscan`` do not pay for pandas, ruptures or torch until a task runs.
+_PUBLIC = {
+    "ClassifyResult": "vidscan.classify",
+    "classify": "vidscan.classify",
+    "BoundaryDetector": "vidscan.detect",
+    "create_detector": "vidscan.detect",
+    "Embedder": "vidscan.embed.base",
+    "create_embedder": "vidscan.embed.registry",
+    "InputError": "vidscan.errors",
+    "ModelUnavailableError": "vidscan.errors",
+    "OutputError": "vidscan.errors",
+    "UsageError": "vidscan.errors",
+    "VidscanError": "vidscan.errors",
+    "embed_video": "vidscan.extract",
+    "DecodeSpec": "vidscan.options",
+    "DetectorSpec": "vidscan.options",
+    "EmbedderSpec": "vidscan.options",
+    "LabellingSpec": "vidscan.options",
+    "detect_scenes": "vidscan.pipeline",
+    "Segment": "vidscan.timeline",
+    "Timeline": "vidscan.timeline",
+    "Sampling": "vidscan.video",
+    "VideoInfo": "vidscan.video",
+    "open_video": "vidscan.video",
+    "probe": "vidscan.video",
+}
+
+if TYPE_CHECKING:  # what static checkers and IDEs see
+    from vidscan.classify import ClassifyResult, classify
+    from vidscan.detect import BoundaryDetector, create_detector
+    from vidscan.embed.base import Embedder
+    from vidscan.embed.registry import create_embedder
+    from vidscan.errors import InputError, ModelUnavailableError, OutputError, UsageError, VidscanError
+    from vidscan.extract import embed_video
+    from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec
+    from vidscan.pipeline import detect_scenes
+    from vidscan.timeline import Segment, Timeline
+    from vidscan.video import Sampling, VideoInfo, open_video, probe
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vidscan' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
+    "DecodeSpec",
+    "DetectorSpec",
+    "EmbedderSpec",
+    "LabellingSpec",
     "BoundaryDetector",
     "ClassifyResult",
     "Embedder",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from vidscan.detect.adaptive import AdaptiveDetector
-from vidscan.detect.base import Boundary, BoundaryDetector
-from vidscan.detect.kernel import KernelDetector
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from vidscan.errors import UsageError
 from vidscan.registry import Registry, lazy
 
@@ -21,19 +21,19 @@ DETECTOR_OPTIONS = frozenset({"penalty", "min_scene_len"})
 RUNS_ON = frozenset({"device"})
 
 
-def _builtin_detectors(registry: Registry[BoundaryDetector]) -> None:
+def _builtin_detectors(registry: "Registry[BoundaryDetector]") -> None:
     """Best first: the command line lists them in this order."""
-    registry.register("adaptive", AdaptiveDetector, takes=DETECTOR_OPTIONS)
-    registry.register("kernel", KernelDetector, takes=DETECTOR_OPTIONS)
+    registry.register("adaptive", lazy("vidscan.detect.adaptive", "AdaptiveDetector"), takes=DETECTOR_OPTIONS)  # ruptures/scipy: on first use
+    registry.register("kernel", lazy("vidscan.detect.kernel", "KernelDetector"), takes=DETECTOR_OPTIONS)
     registry.register("combined", lazy("vidscan.detect.transnet", "CombinedDetector"), takes=DETECTOR_OPTIONS | RUNS_ON)  # torch: only when asked
     registry.register("transnetv2", lazy("vidscan.detect.transnet", "TransNetDetector"), takes=RUNS_ON)
 
 
 #: Boundary detectors by name; each factory takes keyword parameters.
-DETECTORS: Registry[BoundaryDetector] = Registry("detector", _builtin_detectors)
+DETECTORS: "Registry[BoundaryDetector]" = Registry("detector", _builtin_detectors)
 
 
-def register_detector(name: str, factory: Callable[..., BoundaryDetector], takes: Iterable[str] | None = None, *,
+def register_detector(name: str, factory: Callable[..., "BoundaryDetector"], takes: Iterable[str] | None = None, *,
                       replace: bool = False) -> None:
     """Make ``create_detector(name, ...)`` (and ``--detector name``) build detectors with
     ``factory``; ``takes`` names the user-facing options of :data:`DETECTOR_OPTIONS` it accepts."""
@@ -60,9 +60,26 @@ def detector_options(name: str, *, penalty: float | None = None, min_scene_len: 
     return DETECTORS.options(name, **tuning, device=device)
 
 
-def create_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> BoundaryDetector:
+def create_detector(name: str = DEFAULT_DETECTOR, **params: Any) -> "BoundaryDetector":
     """Build the detector registered as ``name`` with ``params``."""
     return DETECTORS.create(name, **params)
+
+
+#: The built-in detector classes, importable from here; loaded on first use (they pull in
+#: ruptures and scipy, which the command line's start-up should not pay for).
+_CLASSES = {"AdaptiveDetector": "vidscan.detect.adaptive", "KernelDetector": "vidscan.detect.kernel",
+            "Boundary": "vidscan.detect.base", "BoundaryDetector": "vidscan.detect.base"}
+
+if TYPE_CHECKING:
+    from vidscan.detect.base import Boundary, BoundaryDetector
+    from vidscan.detect.adaptive import AdaptiveDetector
+    from vidscan.detect.kernel import KernelDetector
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _CLASSES:
+        raise AttributeError(f"module 'vidscan.detect' has no attribute {name!r}")
+    return getattr(import_module(_CLASSES[name]), name)
 
 
 __all__ = ["AdaptiveDetector", "Boundary", "BoundaryDetector", "DEFAULT_DETECTOR", "DETECTORS", "DETECTOR_OPTIONS", "KernelDetector", "RUNS_ON",

@@ -1,9 +1,24 @@
 """Video sources: probe a file and stream RGB frames with exact indices and timestamps."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from vidscan.video.base import DEFAULT_BACKEND, DecodeStats, VideoSource, available_backends, open_video, register_backend
-from vidscan.video.frames import FrameBatch
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
+
+if TYPE_CHECKING:
+    from vidscan.video.frames import FrameBatch
+
+
+def __getattr__(name: str) -> Any:
+    """``FrameBatch`` on first use (numpy; the CLI's start-up lists backends without it)."""
+    if name != "FrameBatch":
+        raise AttributeError(f"module 'vidscan.video' has no attribute {name!r}")
+    from vidscan.video.frames import FrameBatch
+
+    return FrameBatch
 
 
 def probe(path: str, backend: str = DEFAULT_BACKEND) -> VideoInfo:
@@ -21,6 +36,7 @@ def read_frame_batch(path: str, indices, size: tuple[int, int] | None = None, ba
     import numpy as np
 
     from vidscan.errors import InputError
+    from vidscan.video.frames import FrameBatch
 
     wanted = sorted({int(i) for i in indices})
     with open_video(str(path), backend) as source:

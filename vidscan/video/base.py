@@ -10,13 +10,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from functools import partial
-from typing import Callable, ClassVar, Iterator
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
 
 from vidscan.errors import InputError
 from vidscan.registry import Registry, lazy
-from vidscan.video.frames import FrameBatch
 from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
+
+if TYPE_CHECKING:  # numpy: not needed to list or choose backends (the CLI's start-up)
+    from vidscan.video.frames import FrameBatch
 
 
 @dataclass

@@ -1,0 +1,41 @@
+"""Start-up stays light (issue 13): ``vidscan --help``/``--version`` and ``import vidscan``
+must not import numpy, pandas, ruptures or torch; those load when a task runs. Checked by
+what is imported, not by timing (timings are noisy on CI)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("numpy", "pandas", "scipy", "ruptures", "torch", "open_clip", "av", "pyarrow", "rich")
+
+
+def _imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint('LOADED:', *(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    loaded = [line for line in out.stderr.splitlines() if line.startswith("LOADED:")]
+    assert loaded, out.stderr
+    return set(loaded[-1].split()[1:])
+
+
+@pytest.mark.parametrize("code", [
+    "import vidscan",
+    "import vidscan.cli.main",
+    "from vidscan.cli.main import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass",
+    "from vidscan.cli.main import cli\ntry:\n    cli(['--version'])\nexcept SystemExit:\n    pass",
+    "from vidscan.cli.main import cli\ntry:\n    cli(['scenes', '--help'])\nexcept SystemExit:\n    pass",
+], ids=["import", "import-cli", "help", "version", "scenes-help"])
+def test_start_up_imports_no_heavy_library(code: str) -> None:
+    assert _imported_after(code) == set()
+
+
+def test_the_public_api_still_resolves_lazily() -> None:
+    import vidscan
+
+    for name in vidscan.__all__:
+        assert getattr(vidscan, name) is not None, name
+    assert set(vidscan.__all__) <= set(dir(vidscan))
+    with pytest.raises(AttributeError):
+        getattr(vidscan, "no_such_name")
