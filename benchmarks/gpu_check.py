@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             torch.cuda.reset_peak_memory_stats()
             t = time.perf_counter()
-            vidscan.classify(video, "ad,game,commentary", embedder=emb, sampling="fps:2", boundaries="samples", backend=backend)
+            vidscan.classify(video, "ad,game,commentary", embedder=emb, sampling="fps:2", labelling=vidscan.LabellingSpec(boundaries="samples"),
+                             decode=vidscan.DecodeSpec(backend))
             sec = time.perf_counter() - t
             report[f"classify_{backend}"] = {"x_realtime": round(info.duration_s / sec, 1), "seconds": round(sec, 2),
                                              "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20)}

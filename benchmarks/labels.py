@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vidscan.classify import classify  # noqa: E402
+from vidscan.options import LabellingSpec  # noqa: E402
 from vidscan.synth import GroundTruth, render  # noqa: E402
 from vidscan.synth.corpus import broadcast_program, write_examples  # noqa: E402
 
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             broadcast_program(seed=100 + seed, minutes=args.minutes), video, truth_path=truth_path)
         for mode in ("scenes", "per-frame"):
             t = time.perf_counter()
-            result = classify(video, examples=examples, per_frame=mode == "per-frame", sampling="fps:5" if mode == "per-frame" else None)
+            result = classify(video, examples=examples, labelling=LabellingSpec(per_frame=mode == "per-frame"),
+                              sampling="fps:5" if mode == "per-frame" else None)
             totals = result.totals.set_index("label")["seconds"].to_dict()
             errors = {k: round(totals.get(k, 0.0) - v, 2) for k, v in truth.label_seconds().items()}
             rows.append({"video": video.name, "mode": mode, "duration_s": truth.duration_s, "accuracy": round(labelled_share(result.timeline, truth), 4),

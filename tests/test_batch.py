@@ -331,13 +331,14 @@ def test_clip_on_a_gpu_gets_one_local_worker(monkeypatch):
     import vidscan.batch.local as local
     import vidscan.batch.runner as runner
     from vidscan.batch import BatchOptions, BatchSettings
+    from vidscan.options import EmbedderSpec
 
     started = []
     monkeypatch.setattr(local, "LocalEngine", lambda settings, workers, timeout: started.append(workers) or workers)
     monkeypatch.setattr(runner, "_cuda_available", lambda: True)
     warnings: list[str] = []
     runner._make_engine(BatchSettings(embedder="clip"), BatchOptions(workers=4), 10, warnings.append)
-    runner._make_engine(BatchSettings(embedder="clip", device="cpu"), BatchOptions(workers=4), 10, warnings.append)
+    runner._make_engine(BatchSettings(embedder=EmbedderSpec("clip", device="cpu")), BatchOptions(workers=4), 10, warnings.append)
     runner._make_engine(BatchSettings(), BatchOptions(workers=4), 3, warnings.append)
     assert started == [1, 4, 3] and len(warnings) == 1 and "1 worker" in warnings[0]
 

@@ -14,6 +14,7 @@ from vidscan.cache import EmbeddingCache
 from vidscan.classify import classify
 from vidscan.cli.main import main
 from vidscan.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
+from vidscan.options import DecodeSpec, LabellingSpec
 
 
 def labelled_share(timeline, truth) -> float:
@@ -62,7 +63,7 @@ def test_scene_level_gives_one_row_per_programme_block(broadcast):
 
 def test_per_frame_mode_is_smooth_and_right(broadcast):
     path, truth, examples = broadcast
-    result = classify(path, examples=examples, per_frame=True, sampling="fps:5", smooth=2.0)
+    result = classify(path, examples=examples, sampling="fps:5", labelling=LabellingSpec(per_frame=True, smooth=2.0))
     segs = result.timeline.segments
     assert all(s.transition in ("start", "label") for s in segs)
     assert labelled_share(result.timeline, truth) >= 0.9
@@ -71,7 +72,7 @@ def test_per_frame_mode_is_smooth_and_right(broadcast):
 
 def test_merge_gives_one_row_per_block(broadcast):
     path, truth, examples = broadcast
-    merged = classify(path, examples=examples, merge=True, level="shot").timeline
+    merged = classify(path, examples=examples, labelling=LabellingSpec(merge=True), level="shot").timeline
     labels = [s.label for s in merged.segments]
     assert all(a != b for a, b in zip(labels, labels[1:]))
 
@@ -186,7 +187,7 @@ def test_boundaries_from_samples_need_no_every_frame_pass(shots_video, tiny_clip
 
     path, _ = shots_video
     emb = vidscan.create_embedder("clip", model=tiny_clip_model, pretrained=None, device="cpu")
-    result = classify(path, "ad,game", embedder=emb, sampling="fps:4", boundaries="samples")
+    result = classify(path, "ad,game", embedder=emb, sampling="fps:4", labelling=LabellingSpec(boundaries="samples"))
     assert result.timeline.settings["sampling"] == "fps:4"  # the detector ran on the CLIP samples
     assert result.timeline.segments[-1].end_frame == result.timeline.video.frame_count
 
@@ -239,4 +240,4 @@ def test_coarse_boundary_pass_beside_sparse_clip_samples(gop_broadcast, tiny_cli
     assert coarse.timeline.settings["decode"] == "coarse"
     assert same_cuts(coarse.timeline, full.timeline)
     with pytest.raises(UsageError, match="pyav"):
-        classify(path, "ad,game", embedder=emb, sampling="fps:2", decode="coarse", backend="decord")
+        classify(path, "ad,game", embedder=emb, sampling="fps:2", decode=DecodeSpec("decord", "coarse"))

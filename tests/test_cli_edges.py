@@ -259,20 +259,23 @@ def test_transnet_threshold_is_checked():
             TransNetDetector(threshold=bad)
 
 
-@pytest.mark.parametrize("options, name", [
-    ({"smooth": NAN}, "smooth"),
-    ({"smooth": INF}, "smooth"),
-    ({"min_confidence": NAN}, "min_confidence"),
-    ({"scene_penalty": INF}, "scene penalty"),
-    ({"scene_min_len": NAN}, "scene min_scene_len"),
-    ({"detector_options": {"min_scene_len": INF}}, "min_scene_len"),
+@pytest.mark.parametrize("spec, options, name", [
+    ("labelling", {"smooth": NAN}, "smooth"),
+    ("labelling", {"smooth": INF}, "smooth"),
+    ("labelling", {"min_confidence": NAN}, "min_confidence"),
+    ("labelling", {"scene_penalty": INF}, "scene penalty"),
+    ("labelling", {"scene_min_len": NAN}, "scene min_scene_len"),
+    ("detector", {"min_scene_len": INF}, "min_scene_len"),
+    ("detector", {"penalty": NAN}, "penalty"),
 ])
-def test_classify_checks_its_numbers_before_decoding(clip, options, name):
+def test_classify_checks_its_numbers_before_decoding(clip, spec, options, name):
+    """The specs check their numbers when they are made: nothing is decoded with a bad one."""
     import vidscan
     from vidscan.errors import UsageError
 
     with pytest.raises(UsageError, match=rf"^{name} must be a finite number"):
-        vidscan.classify(clip, "a,b", embedder="features", **options)
+        made = vidscan.LabellingSpec(**options) if spec == "labelling" else vidscan.DetectorSpec(**options)
+        vidscan.classify(clip, "a,b", embedder="features", **{spec: made})
 
 
 @pytest.mark.parametrize("options, name", [({"min_gap": NAN}, "min_gap"), ({"min_gap": INF}, "min_gap"), ({"top": INF}, "top"), ({"top": NAN}, "top")])
@@ -289,7 +292,7 @@ def test_detect_scenes_checks_detector_options(clip):
     from vidscan.errors import UsageError
 
     with pytest.raises(UsageError, match="^min_scene_len must be a finite number >= 0 and <= 604800, got inf"):
-        vidscan.detect_scenes(clip, detector_options={"min_scene_len": INF})
+        vidscan.detect_scenes(clip, detector=vidscan.DetectorSpec(min_scene_len=INF))
 
 
 def test_scene_grouping_checks_its_numbers():

@@ -12,31 +12,27 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from vidscan.atomic import atomic_write_text, output_group
 from vidscan.cache import EmbeddingCache
-from vidscan.checks import finite_number
-from vidscan.config import MAX_SECONDS
-from vidscan.detect import DEFAULT_DETECTOR, BoundaryDetector, create_detector
-from vidscan.detect.base import Boundary
+from vidscan.detect.base import Boundary, BoundaryDetector
 from vidscan.embed.base import Embedder
-from vidscan.embed.registry import EMBEDDERS, create_embedder
 from vidscan.errors import UsageError
 from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, load_config, merge_same_label, parse_label_list, runs, viterbi
 from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
 from vidscan.extract import default_sampling, embed_requests
-from vidscan.scene_level import LABEL_SCENE_PENALTY, MIN_SCENE_LEN, add_scene_level, check_scene_options, switch_level
+from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec, built_detector, built_embedder
+from vidscan.scene_level import add_scene_level, switch_level
 from vidscan.segment import build_timeline, segment_video
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
-from vidscan.video.base import DEFAULT_BACKEND
 
 
 @dataclass
@@ -106,54 +102,43 @@ def classify(
     *,
     config: str | Path | None = None,
     examples: str | Path | None = None,
-    embedder: str | Embedder | None = None,
+    embedder: str | EmbedderSpec | Embedder | None = None,
+    detector: str | DetectorSpec | BoundaryDetector = DetectorSpec(),
     sampling: Sampling | str | None = None,
-    per_frame: bool = False,
-    min_confidence: float = 0.0,
-    merge: bool = False,
-    smooth: float = 2.0,
-    detector: str | BoundaryDetector = DEFAULT_DETECTOR,
-    detector_options: dict[str, Any] | None = None,
-    embedder_options: dict[str, Any] | None = None,
-    backend: str = DEFAULT_BACKEND,
-    progress: Progress | None = None,
-    cache: EmbeddingCache | None = None,
-    warn: Any = None,
-    boundaries: str = "frames",
+    decode: DecodeSpec | str = DecodeSpec(),
+    labelling: LabellingSpec = LabellingSpec(),
     level: str = "scene",
-    scene_penalty: float = LABEL_SCENE_PENALTY,
-    scene_min_len: float = MIN_SCENE_LEN,
+    cache: EmbeddingCache | None = None,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
     keep_embeddings: bool = False,
-    decode: str = "full",
 ) -> ClassifyResult:
-    """Label the segments of one video (or, with ``per_frame``, its smoothed frames).
+    """Label the segments of one video (or, with ``labelling.per_frame``, its smoothed frames).
 
     Give labels as ``"ad,game,commentary"`` (zero-shot with default prompt templates), a
     :class:`LabelSet` or a TOML ``config``; and/or ``examples``, a folder with one sub-folder
     of images per label (few-shot; works with the weight-free embedder, offline).
+    ``embedder`` labels the frames (default: CLIP when there are prompts and no examples, else
+    the weight-free features); ``detector``, ``sampling`` and ``decode`` as for
+    :func:`vidscan.detect_scenes`. ``labelling`` (a :class:`LabellingSpec`) says how scores
+    become segments: per-frame smoothing, ``min_confidence``, ``merge``, and ``boundaries``:
+    ``"frames"`` (default) finds scene changes on every frame with the weight-free features
+    (exact cuts); ``"samples"`` finds them on the labelling embedder's own samples (no
+    every-frame pass: much faster with sparse sampling, cuts placed to within one sample).
     ``level="scene"`` (default) labels scenes (a label per ad break, not per camera cut);
     ``"shot"`` labels every shot. Both levels are labelled; ``level`` picks the rows.
-    ``boundaries="frames"`` (default) finds scene changes on every frame with the weight-free
-    features (exact cuts); ``"samples"`` finds them on the labelling embedder's own samples
-    (no every-frame pass: much faster with sparse sampling, cuts placed to within one sample).
     ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
-    ``decode="coarse"`` obtains every-frame embeddings (the boundary pass, or the labels when
-    they are sampled at every frame) coarse-to-fine: keyframes first, full rate only where
-    they differ (see vidscan.video.coarse); the sparse labelling samples are decoded exactly.
+    With the ``coarse`` decode strategy the every-frame embeddings (the boundary pass, or the
+    labels when they are sampled at every frame) are obtained coarse-to-fine; the sparse
+    labelling samples are decoded exactly.
     """
     t0 = time.perf_counter()
-    min_confidence = finite_number("min_confidence", min_confidence, min=0, max=1)
-    smooth = finite_number("smooth", smooth, min=0, max=MAX_SECONDS)
-    scene_penalty, scene_min_len = check_scene_options(scene_penalty, scene_min_len)
-    if not isinstance(detector, BoundaryDetector):
-        detector = create_detector(detector, **(detector_options or {}))  # its options checked before any decoding
+    spec = labelling
+    decode = DecodeSpec.of(decode)
+    detector = built_detector(detector)  # its options checked before any decoding
     label_set = resolve_labels(labels, config, examples)
-    has_examples = any(spec.examples for spec in label_set.labels)
-    if isinstance(embedder, Embedder):
-        emb = embedder
-    else:
-        name = embedder or choose_embedder(label_set)
-        emb = create_embedder(name, **((embedder_options or {}) if EMBEDDERS.takes(name) else {}))
+    has_examples = any(spec_.examples for spec_ in label_set.labels)
+    emb = built_embedder(choose_embedder(label_set) if embedder is None else embedder)
     use_prompts = label_set.has_prompts and emb.has_text
     if label_set.has_prompts and not emb.has_text and not has_examples:
         emb.embed_text([])  # raises: zero-shot needs a text tower
@@ -161,7 +146,7 @@ def classify(
         warn(f"the {emb.name!r} embedder has no text tower: prompts are ignored, labels come from the examples")
     example_vecs = None
     if has_examples:
-        example_vecs = {spec.name: embed_examples(spec.examples, emb, spec.name) for spec in label_set.labels if spec.examples}
+        example_vecs = {label.name: embed_examples(label.examples, emb, label.name) for label in label_set.labels if label.examples}
         missing = [n for n in label_set.names if n not in example_vecs]
         if missing and not use_prompts:
             raise UsageError(f"no examples for label(s) {', '.join(missing)}")
@@ -174,44 +159,42 @@ def classify(
     label_sampling = sampling or default_sampling(emb)
     requests: list[tuple[Embedder, Sampling]] = [(emb, label_sampling)]
     boundary_emb = emb
-    if boundaries not in ("frames", "samples"):
-        raise UsageError(f"boundaries must be 'frames' or 'samples', got {boundaries!r}")
-    if not per_frame and not emb.cheap and boundaries == "frames":
-        boundary_emb = create_embedder("features")
+    if not spec.per_frame and not emb.cheap and spec.boundaries == "frames":
+        boundary_emb = EmbedderSpec("features").build()  # weight-free: exact cuts at every frame
         requests.append((boundary_emb, Sampling.all_frames()))
-    videos, every = embed_requests(path, requests, decode=decode, backend=backend, progress=progress, cache=cache)
+    videos, every = embed_requests(path, requests, decode=decode, progress=progress, cache=cache)
     labelled = videos[0]
     log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
 
-    if per_frame:
-        penalty = smooth * labelled.samples_per_second
-        path_ = viterbi(log_p, penalty) if smooth > 0 else np.argmax(log_p, axis=1)
+    if spec.per_frame:
+        penalty = spec.smooth * labelled.samples_per_second
+        path_ = viterbi(log_p, penalty) if spec.smooth > 0 else np.argmax(log_p, axis=1)
         bounds = [Boundary(start, "label") for _, start, _ in runs(path_)[1:]]
         timeline = build_timeline(labelled, bounds)
         for seg, (_, start, end) in zip(timeline.segments, runs(path_)):
-            set_label(seg, probs[start:end].mean(axis=0), scorer.names, min_confidence)
-        timeline.settings = {"sampling": label_sampling.describe(), "backend": backend, "embedder": emb.describe()}
+            set_label(seg, probs[start:end].mean(axis=0), scorer.names, spec.min_confidence)
+        timeline.settings = {"sampling": label_sampling.describe(), "backend": decode.backend, "embedder": emb.describe()}
     else:
-        timeline = segment_video(videos[-1], detector, boundary_emb, backend, t0)
-        label_segments(timeline, labelled.times, probs, scorer.names, min_confidence)
+        timeline = segment_video(videos[-1], detector, boundary_emb, decode.backend, t0)
+        label_segments(timeline, labelled.times, probs, scorer.names, spec.min_confidence)
         # Scenes for labelling are runs of shots with a similar label distribution (square-rooted,
         # so distances are Hellinger distances), not of similar colours: a wide shot, a close-up
         # and the crowd are one game block.
         shot_probs = np.sqrt(np.array([[seg.probabilities[n] for n in scorer.names] for seg in timeline.segments]))
         add_scene_level(timeline, labelled.times, labelled.embeddings, shot_vectors=shot_probs,
-                        penalty=scene_penalty, min_scene_len=scene_min_len)
+                        penalty=spec.scene_penalty, min_scene_len=spec.scene_min_len)
         scenes = Timeline(timeline.video, timeline.alternate)
-        label_segments(scenes, labelled.times, probs, scorer.names, min_confidence)
+        label_segments(scenes, labelled.times, probs, scorer.names, spec.min_confidence)
         switch_level(timeline, level)
-    if merge:
+    if spec.merge:
         merge_same_label(timeline)
     timeline.settings["classify"] = {
         "mode": scorer.mode,
-        "per_frame": per_frame,
-        "smooth_s": smooth if per_frame else None,
-        "min_confidence": min_confidence,
-        "merge": merge,
+        "per_frame": spec.per_frame,
+        "smooth_s": spec.smooth if spec.per_frame else None,
+        "min_confidence": spec.min_confidence,
+        "merge": spec.merge,
         "label_sampling": label_sampling.describe(),
         "label_embedder": emb.describe(),
         **label_set.describe(),

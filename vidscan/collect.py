@@ -41,14 +41,13 @@ import pandas as pd
 
 from vidscan.atomic import atomic_write_text, check_target, discard_output, output_group
 from vidscan.embed.base import Embedder
-from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, OutputError, UsageError
 from vidscan.images import IMAGE_FORMATS, frame_filename, write_image
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, open_video
-from vidscan.video.base import check_readable_file
-from vidscan.video.base import DEFAULT_BACKEND
+from vidscan.options import EmbedderSpec, built_embedder
+from vidscan.video.base import DEFAULT_BACKEND, check_readable_file
 
 DEFAULT_MAX_SIMILARITY = 0.9
 DEFAULT_HOLD_S = 0.2
@@ -167,8 +166,7 @@ def collect(
     out_dir: str | Path,
     *,
     max_similarity: float = DEFAULT_MAX_SIMILARITY,
-    embedder: str | Embedder = "features",
-    embedder_options: dict[str, Any] | None = None,
+    embedder: str | EmbedderSpec | Embedder = "features",
     sampling: Sampling | str | None = None,
     hold: float = DEFAULT_HOLD_S,
     fmt: str = "jpg",
@@ -195,7 +193,7 @@ def collect(
     check_readable_file(str(video))
     folder = Path(out_dir)
     check_target(folder, folder=True)  # before any decoding (exit 5)
-    emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
+    emb = built_embedder(embedder)
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
     sampling = sampling or collect_sampling(emb)

@@ -27,6 +27,7 @@ from vidscan.detect.difference import DifferenceTracker
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
 from vidscan.errors import CoarseUnavailable, InputError, UsageError
+from vidscan.options import DecodeSpec
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
@@ -224,22 +225,13 @@ class EveryFrame:
             timeline.stats.setdefault("notes", []).append(self.note)
 
 
-def check_decode(decode: str, backend: str) -> None:
-    """A usage error for a decode mode that does not exist or that this decoder cannot do."""
-    if decode not in ("full", "coarse"):
-        raise UsageError(f"decode must be 'full' or 'coarse', got {decode!r}")
-    if decode == "coarse" and backend != "pyav":  # coarse-to-fine is built on PyAV's packet index
-        raise UsageError("coarse-to-fine decoding works with the pyav decoder")
-
-
-def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", backend: str = DEFAULT_BACKEND,
+def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = DecodeSpec(),
                       progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
     """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
     full rate only where they differ; see vidscan.video.coarse). Coarse falls back to a full decode,
     with a note, on files it cannot index (no timestamps)."""
-    check_decode(decode, backend)
     note = None
-    if decode == "coarse":
+    if decode.strategy == "coarse":
         from vidscan.video.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, embed_coarse_to_fine
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
@@ -257,30 +249,29 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: str = "full", 
             if cache is not None and key is not None:
                 store_video(cache, key, video, {"coarse": summary})  # the summary comes back with a cache hit
             return EveryFrame(video, summary)
-    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=backend, progress=progress, cache=cache), note=note)
+    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), note=note)
 
 
-def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: str = "full", backend: str = DEFAULT_BACKEND,
+def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: DecodeSpec = DecodeSpec(),
                    progress: Progress | None = None, cache: EmbeddingCache | None = None) -> tuple[list[EmbeddedVideo], EveryFrame | None]:
     """Embed ``path`` for every (embedder, sampling) request with one decode strategy: the
-    entry ``scenes``, ``classify``, ``search`` and ``collect`` share. With ``decode="full"``
-    all requests share one decode pass; with ``"coarse"`` every-frame requests go
+    entry ``scenes`` and ``classify`` share. With the ``full`` strategy all requests share one
+    decode pass; with ``coarse`` every-frame requests go
     coarse-to-fine and the others are decoded exactly on their own. Returns the videos in
     request order, and how the (last) every-frame request was decoded, when there is one."""
-    check_decode(decode, backend)
     every: EveryFrame | None = None
-    if decode == "full":
+    if decode.strategy == "full":
         if len(requests) == 1 and requests[0][1].mode == "all":
-            every = embed_every_frame(path, requests[0][0], backend=backend, progress=progress, cache=cache)
+            every = embed_every_frame(path, requests[0][0], decode=decode, progress=progress, cache=cache)
             return [every.video], every
-        return embed_video_multi(path, requests, backend=backend, progress=progress, cache=cache), None
+        return embed_video_multi(path, requests, backend=decode.backend, progress=progress, cache=cache), None
     videos = []
     for emb, sampling in requests:
         if sampling.mode == "all":
-            every = embed_every_frame(path, emb, decode="coarse", progress=progress, cache=cache)
+            every = embed_every_frame(path, emb, decode=decode, progress=progress, cache=cache)
             videos.append(every.video)
         else:
-            videos.append(embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache))
+            videos.append(embed_video(path, emb, sampling, backend=decode.backend, progress=progress, cache=cache))
     return videos, every
 
 

@@ -55,6 +55,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._builtins: Callable[[Registry[T]], None] | None = builtins
         self._entries: dict[str, Entry[T]] = {}
+        self._builtin_entries: dict[str, Entry[T]] = {}
 
     def register(self, name: str, factory: Callable[..., T], *, takes: Iterable[str] = (), replace: bool = False) -> None:
         """Make ``name`` build with ``factory``. Overriding an existing name (a built-in
@@ -105,8 +106,21 @@ class Registry(Generic[T]):
         takes = self.takes(name)
         return {key: value for key, value in given.items() if value is not None and key in takes}
 
+    def added(self) -> list[Entry[T]]:
+        """The entries registered at run time, in order (a built-in replaced included): what a
+        worker process started afresh must register again to know them."""
+        self._load()
+        return [entry for name, entry in self._entries.items() if self._builtin_entries.get(name) is not entry]
+
+    def restore(self, entries: Iterable[Entry[T]]) -> None:
+        """Register ``entries`` (from :meth:`added` in another process) here, replacing any
+        of the same name."""
+        for entry in entries:
+            self.register(entry.name, entry.factory, takes=entry.takes, replace=True)
+
     def _load(self) -> None:
         """Register the built-ins once, before anything else, so user entries never hide them."""
         if self._builtins is not None:
             load, self._builtins = self._builtins, None
             load(self)
+            self._builtin_entries = dict(self._entries)

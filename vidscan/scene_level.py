@@ -15,21 +15,9 @@ from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import l2_normalise
 from vidscan.labels.aggregate import samples_inside
+from vidscan.options import MIN_SCENE_LEN, SCENE_PENALTY
 from vidscan.timeline import Segment, Timeline
 
-#: Penalty per second of evidence for a scene change, and shortest scene (seconds).
-#: Measured on 8 generated broadcasts (weight-free features; scene boundary F1 at +-1 s,
-#: purity = share of each predicted scene in its main true scene, coverage = share of each
-#: true scene in its main predicted scene): penalty 0.4 -> F1 0.54 (over-split: purity 0.99,
-#: coverage 0.54), 1.6 -> 0.72, 2.0 -> 0.79 (purity 0.97, coverage 0.83), 3.2 -> 0.72,
-#: 6.4 -> 0.11 (everything one scene); minimum length 3 s > 4 s > 2 s.
-SCENE_PENALTY = 2.0
-MIN_SCENE_LEN = 3.0
-#: The penalty when ``classify`` groups shots by their label probabilities (square-rooted, so
-#: distances are Hellinger distances, at most sqrt(2)) instead of by embeddings: a smaller
-#: space than unit embeddings of 176-512 dimensions, so a smaller penalty. Set with the
-#: labelled broadcast tests (tests/test_classify.py), not measured as SCENE_PENALTY was.
-LABEL_SCENE_PENALTY = 1.0
 
 
 def check_scene_options(penalty: float, min_scene_len: float) -> tuple[float, float]:

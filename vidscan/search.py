@@ -32,7 +32,6 @@ from vidscan.cache import EmbeddingCache
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import Embedder, l2_normalise
-from vidscan.embed.registry import create_embedder
 from vidscan.errors import InputError, UsageError
 from vidscan.images import frame_filename, load_image, resize, write_image
 from vidscan.inputs import VIDEO_EXTENSIONS, videos_under
@@ -40,8 +39,8 @@ from vidscan.extract import embed_video
 from vidscan.progress import Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, read_frames
-from vidscan.video.base import check_readable_file
-from vidscan.video.base import DEFAULT_BACKEND
+from vidscan.options import EmbedderSpec, built_embedder
+from vidscan.video.base import DEFAULT_BACKEND, check_readable_file
 
 #: A text query is embedded as typed and in CLIP's training-caption style; the two are averaged
 #: (prompt ensembling). Bare phrases like "goal celebration" match a little better this way.
@@ -185,8 +184,7 @@ def search(
     query: str | None = None,
     *,
     image: str | Path | np.ndarray | None = None,
-    embedder: str | Embedder = "clip",
-    embedder_options: dict[str, Any] | None = None,
+    embedder: str | EmbedderSpec | Embedder = "clip",
     sampling: Sampling | str | None = None,
     top: int = 10,
     min_gap: float = DEFAULT_MIN_GAP_S,
@@ -215,7 +213,7 @@ def search(
     if query is not None and not " ".join(query.split()):
         raise UsageError("the query is empty: give some words, or an image with --image")
     videos = find_videos(target)
-    emb = embedder if isinstance(embedder, Embedder) else create_embedder(embedder, **(embedder_options or {}))
+    emb = built_embedder(embedder)
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
     sampling = sampling or search_sampling(emb)

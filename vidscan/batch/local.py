@@ -134,15 +134,13 @@ def _worker_main(conn: Connection, settings: BatchSettings, parent_pid: int, thr
     """Worker process body: warm up, then run jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
-    if settings.embedder == "clip":
-        import torch
-
-        torch.set_num_threads(threads)
     worker = VideoWorker(settings)
     failure = worker.warm()
     if failure is not None:
         conn.send(("init_error", *failure))
         return
+    if "torch" in sys.modules:  # a model was loaded: its threads share the CPUs with the other workers
+        sys.modules["torch"].set_num_threads(threads)
     conn.send(("ready",))
     while True:
         try:

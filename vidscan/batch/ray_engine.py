@@ -86,7 +86,7 @@ class RayEngine(SlotCounts):
             self._started_ray = True
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
-        use_gpu = settings.wants_gpu_model and gpus > 0
+        use_gpu = settings.embedder.on_gpu and gpus > 0
         count = workers or max(1, int(resources.get("CPU", 1)))
         if use_gpu:
             count = min(count, gpus)

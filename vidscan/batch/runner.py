@@ -80,6 +80,8 @@ def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSett
     """Process every input into ``out_dir`` (resuming what an earlier run left), see module doc."""
     options = options or BatchOptions()
     progress = progress or NullBatchProgress()
+    if options.engine == "local":  # spawned workers get the settings pickled (Ray's cloudpickle sends more)
+        settings.registrations.check_sendable()
     out = Path(out_dir)
     check_target(out, folder=True)  # before any decoding (exit 5)
     try:
@@ -190,7 +192,7 @@ def _make_engine(settings: BatchSettings, options: BatchOptions, videos: int, wa
     from vidscan.batch.local import LocalEngine
 
     workers = workers or 1
-    if workers > 1 and settings.wants_gpu_model and _cuda_available():
+    if workers > 1 and settings.embedder.on_gpu and _cuda_available():
         if warn:
             warn(f"CLIP runs on the GPU: using 1 worker instead of {workers} (one model per GPU; decoding is threaded inside it)")
         workers = 1

@@ -17,11 +17,10 @@ from typing import Any
 
 from vidscan._version import __version__
 from vidscan.config import SCHEMA, read_config
-from vidscan.detect import DEFAULT_DETECTOR
-from vidscan.embed.registry import DEFAULT_EMBEDDER, EMBEDDERS
 from vidscan.labels import LabelSet
 from vidscan.labels.config import label_set_from
-from vidscan.video.base import DEFAULT_BACKEND
+from vidscan.batch.registrations import Registrations
+from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec
 
 FORMATS = ("csv", "json")
 #: Every output a batch can write per video; "html" adds a report per video and DIR/index.html.
@@ -30,63 +29,54 @@ ALL_FORMATS = SCHEMA["batch"]["formats"].choices
 
 @dataclass
 class BatchSettings:
-    """Per-video work settings; picklable, so workers (local or Ray) get a copy."""
+    """Per-video work settings, one set for the whole run; picklable, so workers (local or
+    Ray) get a copy. The run options are the same typed specs the library takes
+    (vidscan.options), so their defaults and checks are written once."""
 
     labels: LabelSet | None = None
-    embedder: str = DEFAULT_EMBEDDER
-    model: str = "ViT-B-32"
-    pretrained: str = "laion2b_s34b_b79k"
-    device: str = "auto"
-    clip_fit: str = "squash"
+    embedder: EmbedderSpec = EmbedderSpec()
+    detector: DetectorSpec = DetectorSpec()
+    decode: DecodeSpec = DecodeSpec()
     sampling: str | None = None  # Sampling.describe() text; None = the embedder's default
-    per_frame: bool = False
-    smooth: float = 2.0
-    min_confidence: float = 0.0
-    merge: bool = False
-    detector: str = DEFAULT_DETECTOR
-    min_scene_len: float | None = None  # None: the detector's own default (vidscan.detect)
-    penalty: float | None = None
-    boundaries: str = "frames"
-    decoder: str = DEFAULT_BACKEND
-    decode: str = "full"  # or "coarse": keyframes first (see vidscan.video.coarse)
+    labelling: LabellingSpec = LabellingSpec()
     formats: tuple[str, ...] = FORMATS
     cache_dir: str | None = None
     use_cache: bool = True
+    #: The decoders, embedders and detectors registered when these settings were made,
+    #: registered again in every worker (not part of the fingerprint: their names are).
+    registrations: Registrations = field(default_factory=Registrations.current)
 
-    @property
-    def labelled(self) -> bool:
-        return self.labels is not None
-
-    @property
-    def wants_gpu_model(self) -> bool:
-        return self.embedder_kwargs().get("device", "cpu") != "cpu"
-
-    def embedder_kwargs(self) -> dict[str, Any]:
-        """The model options the embedder takes: none for features, all four for clip (a None
-        kept: ``pretrained=None`` means random weights)."""
-        given = {"model": self.model, "pretrained": self.pretrained, "device": self.device, "fit": self.clip_fit}
-        return {key: value for key, value in given.items() if key in EMBEDDERS.takes(self.embedder)}
+    def __post_init__(self) -> None:
+        """Names as shorthand, as the library's entry points take them: ``embedder="clip"``,
+        ``detector="kernel"``, ``decode="coarse"``."""
+        if isinstance(self.embedder, str):
+            self.embedder = EmbedderSpec(self.embedder)
+        if isinstance(self.detector, str):
+            self.detector = DetectorSpec(self.detector)
+        self.decode = DecodeSpec.of(self.decode)
 
     def describe(self) -> dict[str, Any]:
-        """The settings that affect results (what the fingerprint hashes)."""
+        """The settings that affect results (what the fingerprint hashes). The layout is kept
+        as it was before the specs, so a record made by an earlier run still matches."""
         out: dict[str, Any] = {
             "vidscan": __version__,
-            "embedder": self.embedder,
+            "embedder": self.embedder.name,
             "sampling": self.sampling,
-            "detector": {"name": self.detector, "min_scene_len": self.min_scene_len, "penalty": self.penalty},
-            "decoder": self.decoder,
+            "detector": {"name": self.detector.name, "min_scene_len": self.detector.min_scene_len, "penalty": self.detector.penalty},
+            "decoder": self.decode.backend,
             "formats": sorted(self.formats),
         }
-        if self.decode != "full":  # absent when full, so records made before the option still match
-            out["decode"] = self.decode
-        options = self.embedder_kwargs()
+        if self.decode.strategy != "full":  # absent when full, so records made before the option still match
+            out["decode"] = self.decode.strategy
+        options = self.embedder.options()
         if options:  # under the embedder's name: {"clip": {"model": ..., ...}} as before the registry
-            out[self.embedder] = options
+            out[self.embedder.name] = options
         if self.labels is not None:
+            spec = self.labelling
             out["labels"] = self.labels.describe()["labels"]
-            out["examples"] = {spec.name: _folder_fingerprint(spec.examples) for spec in self.labels.labels if spec.examples}
-            out["classify"] = {"per_frame": self.per_frame, "smooth": self.smooth if self.per_frame else None,
-                               "min_confidence": self.min_confidence, "merge": self.merge, "boundaries": self.boundaries}
+            out["examples"] = {label.name: _folder_fingerprint(label.examples) for label in self.labels.labels if label.examples}
+            out["classify"] = {"per_frame": spec.per_frame, "smooth": spec.smooth if spec.per_frame else None,
+                               "min_confidence": spec.min_confidence, "merge": spec.merge, "boundaries": spec.boundaries}
         return out
 
     def fingerprint(self) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from vidscan.batch.settings import BatchSettings
-from vidscan.detect import detector_options
 from vidscan.errors import VidscanError
 
 TIMELINE = "timeline"
@@ -46,6 +45,7 @@ class VideoWorker:
     """Holds the settings and the embedder of one worker process."""
 
     def __init__(self, settings: BatchSettings) -> None:
+        settings.registrations.install()  # the caller's own decoders, embedders, detectors
         self.settings = settings
         self._embedder: Any = None
 
@@ -61,9 +61,7 @@ class VideoWorker:
 
     def embedder(self) -> Any:
         if self._embedder is None:
-            from vidscan.embed.registry import create_embedder
-
-            self._embedder = create_embedder(self.settings.embedder, **self.settings.embedder_kwargs())
+            self._embedder = self.settings.embedder.build()
         return self._embedder
 
     def run(self, job: VideoJob) -> VideoOutcome:
@@ -87,24 +85,21 @@ class VideoWorker:
         s = self.settings
         check_readable_file(job.path)
         cache = EmbeddingCache(s.cache_dir) if s.use_cache else None
-        options = detector_options(s.detector, penalty=s.penalty, min_scene_len=s.min_scene_len, device=s.device)
         out = Path(job.staging)
         files: list[str] = []
         if s.labels is None:
             from vidscan.pipeline import detect_scenes
 
-            timeline = detect_scenes(job.path, embedder=self.embedder(), sampling=s.sampling, backend=s.decoder,
-                                     detector=s.detector, detector_options=options, cache=cache, decode=s.decode)
+            timeline = detect_scenes(job.path, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
+                                     decode=s.decode, cache=cache)
             label_seconds: dict[str, float] = {}
             totals = None
         else:
             from vidscan.atomic import atomic_write_text
             from vidscan.classify import classify
 
-            result = classify(job.path, s.labels, embedder=self.embedder(), sampling=s.sampling, per_frame=s.per_frame,
-                              min_confidence=s.min_confidence, merge=s.merge, smooth=s.smooth,
-                              detector=s.detector, detector_options=options, backend=s.decoder, cache=cache, boundaries=s.boundaries,
-                              decode=s.decode)
+            result = classify(job.path, s.labels, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
+                              decode=s.decode, labelling=s.labelling, cache=cache)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
             if "csv" in s.formats:

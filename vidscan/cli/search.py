@@ -7,7 +7,7 @@ from typing import Callable
 
 import click
 
-from vidscan.cli.common import build_embedder, cache_options, decoder_option, embedder_options, FiniteFloat, make_cache, resolve_format, sampling_from, write_stdout
+from vidscan.cli.common import FiniteFloat, TaskSetup, resolve_format, task_options, write_stdout
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import PartialFailure, UsageError
 
@@ -31,18 +31,14 @@ def _default_embedder(name: str) -> Callable:
 @click.option("--min-gap", type=FiniteFloat(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
               help="At most one hit per this many seconds of each video (neighbouring frames of a shot all match); 0 keeps them all.")
 @_default_embedder("clip")
-@embedder_options
-@click.option("--sample-fps", type=FiniteFloat(min=0, min_open=True), help="Frames per second to search (default 2 for clip, every frame for features).")
-@click.option("--every", type=click.IntRange(min=1), help="Search every K-th frame instead.")
+@task_options(sampling=("Frames per second to search (default 2 for clip, every frame for features).", "Search every K-th frame instead."),
+              detector=False, decode=False, cache=True, quiet="table")
 @click.option("--as-typed", is_flag=True, help="Embed a text query only as typed (default: also as 'a photo of <query>.', averaged).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Also write the hits as CSV or JSON (by extension; '-' for CSV on stdout).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o, else csv).")
 @click.option("--thumbnails", type=click.Path(file_okay=False, path_type=str), help="Save each hit's exact frame as a JPEG in this folder.")
-@decoder_option
-@cache_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress and no table; errors only.")
-def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_fit, sample_fps, every, as_typed, output, fmt,
-           thumbnails, decoder, cache_dir, no_cache, quiet) -> None:
+def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, run: TaskSetup, as_typed: bool, output: str | None,
+           fmt: str | None, thumbnails: str | None) -> None:
     """Rank the frames of a video, or of every video under a folder, by similarity to QUERY or --image.
 
     Embeddings are cached: searching a video again (or one that 'scenes' or 'classify' already
@@ -55,14 +51,12 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
       vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
     """
     from vidscan.images import load_image
-    from vidscan.progress import ConsoleProgress, NullProgress
     from vidscan.search import DEFAULT_PROMPTS, find_videos, save_thumbnails, search as run_search
 
     query, target = _split_args(args, image)
     find_videos(target)  # fail on a bad path before loading any model
     if image is not None:
         load_image(image)
-    sampling = sampling_from(sample_fps, every)
     fmt = resolve_format(output, fmt)
     from vidscan.atomic import Outputs
 
@@ -71,21 +65,19 @@ def search(args, image, top, min_gap, embedder, model, pretrained, device, clip_
         outputs.file(output)
     if thumbnails:
         outputs.folder(thumbnails)
-    emb = build_embedder(embedder, model, pretrained, device, clip_fit, quiet)
-    warn = None if quiet else (lambda msg: click.echo(f"vidscan: warning: {msg}", err=True))
     result = run_search(
-        target, query, image=image, embedder=emb, sampling=sampling, top=top, min_gap=min_gap,
-        prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=make_cache(cache_dir, no_cache), backend=decoder,
-        progress=NullProgress() if quiet else ConsoleProgress(), warn=warn,
+        target, query, image=image, embedder=run.build_embedder(), sampling=run.sampling, top=top, min_gap=min_gap,
+        prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=run.cache(), backend=run.decode.backend,
+        progress=run.progress(), warn=run.warner,
     )
     with outputs:  # all of them or none
         if thumbnails:
-            save_thumbnails(result, thumbnails, backend=decoder)
+            save_thumbnails(result, thumbnails, backend=run.decode.backend)
         if output and output != "-":
             result.write(output, fmt)
     if output == "-":
         write_stdout(result.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(result.to_dict(), indent=2) + "\n")
-    if not quiet and output != "-":
+    if not run.quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
         raise PartialFailure(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "

@@ -58,6 +58,7 @@ from vidscan.detect.kernel import KernelDetector
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
+from vidscan.detect.defaults import MIN_SCENE_LEN, PENALTY
 
 
 def neighbour_level(scores: np.ndarray, still: float, per_side: int, reach: int, upper: bool = False,
@@ -108,7 +109,7 @@ class AdaptiveDetector(BoundaryDetector):
         self,
         ratio: float = 3.0,
         min_score: float = 8.0,
-        min_scene_len: float = 0.1,
+        min_scene_len: float = MIN_SCENE_LEN["adaptive"],
         still: float = 1.0,
         reach: float = 0.5,
         transient: float = 0.5,
@@ -117,7 +118,7 @@ class AdaptiveDetector(BoundaryDetector):
         flash_brightening: float = 90.0,
         gradual_score: float = 0.45,
         level: str = "mean",
-        penalty: float = 0.36,
+        penalty: float = PENALTY,
         **kernel_options: Any,
     ) -> None:
         self.ratio = finite_number("ratio", ratio, min=1, min_open=True)

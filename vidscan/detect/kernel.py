@@ -47,6 +47,7 @@ from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
+from vidscan.detect.defaults import MIN_SCENE_LEN, PENALTY
 
 
 def contrast_curve(x: np.ndarray, half_window: int, chunk: int = 2048) -> np.ndarray:
@@ -103,8 +104,8 @@ class KernelDetector(BoundaryDetector):
 
     def __init__(
         self,
-        penalty: float = 0.36,
-        min_scene_len: float = 0.5,
+        penalty: float = PENALTY,
+        min_scene_len: float = MIN_SCENE_LEN["kernel"],
         smoothing: float = 0.2,
         max_transition: float = 1.6,
         merge_ratio: float = 0.7,

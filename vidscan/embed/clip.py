@@ -31,14 +31,12 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from vidscan.embed.base import Embedder, check_frames
+from vidscan.embed.registry import CLIP_FITS, DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED
 from vidscan.errors import ModelUnavailableError, UsageError
 
 if TYPE_CHECKING:
     import torch
 
-DEFAULT_MODEL = "ViT-B-32"
-DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
-FITS = ("squash", "crop", "pad")
 _RANDOM = ("none", "random")
 #: Seconds the hub probe may take (name lookup included) before the hub counts as unreachable.
 HUB_PROBE_TIMEOUT_S = 3.0
@@ -271,10 +269,10 @@ class ClipEmbedder(Embedder):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
-        pretrained: str | None = DEFAULT_PRETRAINED,
+        model: str = DEFAULT_CLIP_MODEL,
+        pretrained: str | None = DEFAULT_CLIP_PRETRAINED,
         device: str = "auto",
-        fit: str = "squash",
+        fit: str = CLIP_FITS[0],
         batch_size: int | None = None,
         cache_dir: str | None = None,
     ) -> None:
@@ -291,8 +289,8 @@ class ClipEmbedder(Embedder):
             close = difflib.get_close_matches(model, open_clip.list_models(), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'vidscan models list')"
             raise UsageError(f"unknown CLIP model {model!r}{hint}")
-        if fit not in FITS:
-            raise UsageError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+        if fit not in CLIP_FITS:
+            raise UsageError(f"fit must be one of {', '.join(CLIP_FITS)}, got {fit!r}")
         self.model_name = model
         self.fit = fit
         self.device = resolve_device(device)

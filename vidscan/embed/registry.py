@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from vidscan.embed.base import Embedder
 from vidscan.registry import Registry, lazy
+
+if TYPE_CHECKING:  # numpy: not needed to list or choose embedders (the CLI's start-up)
+    from vidscan.embed.base import Embedder
 
 #: The embedder every command uses unless told otherwise (or unless labels call for CLIP).
 DEFAULT_EMBEDDER = "features"
+#: What ``--embedder clip`` loads unless told otherwise: open_clip's ViT-B/32 trained on LAION-2B.
+DEFAULT_CLIP_MODEL = "ViT-B-32"
+DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
+#: How a wide frame becomes CLIP's square input; squash (the first) keeps the edges, where
+#: broadcast graphics live.
+CLIP_FITS = ("squash", "crop", "pad")
+#: Where a model runs; auto picks CUDA when present.
+DEVICES = ("auto", "cpu", "cuda")
 #: The command-line options (``--model``, ``--pretrained``, ``--device``, ``--clip-fit``) an
 #: embedder may take, by keyword.
 EMBEDDER_OPTIONS = frozenset({"model", "pretrained", "device", "fit"})
 
 
 def _builtin_embedders(registry: Registry[Embedder]) -> None:
-    from vidscan.embed.features import FeatureEmbedder
-
-    registry.register("features", FeatureEmbedder)
+    registry.register("features", lazy("vidscan.embed.features", "FeatureEmbedder"))
     registry.register("clip", lazy("vidscan.embed.clip", "ClipEmbedder"), takes=EMBEDDER_OPTIONS)  # torch + open_clip: only when asked
 
 
@@ -39,10 +47,3 @@ def available_embedders() -> list[str]:
 def create_embedder(name: str = DEFAULT_EMBEDDER, **kwargs: Any) -> Embedder:
     """Build the embedder registered as ``name`` (``features``: weight-free; ``clip``: open_clip)."""
     return EMBEDDERS.create(name, **kwargs)
-
-
-def embedder_kwargs(name: str, *, model: str | None = None, pretrained: str | None = None, device: str | None = None,
-                    fit: str | None = None) -> dict[str, Any]:
-    """The command-line options that embedder ``name`` takes, leaving out those not given
-    (``features`` takes none, ``clip`` all four, your own those it registered with)."""
-    return EMBEDDERS.options(name, model=model, pretrained=pretrained, device=device, fit=fit)
