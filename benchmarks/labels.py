@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vidscan.classify import classify  # noqa: E402
+from vidscan.classification import classify  # noqa: E402
 from vidscan.options import LabellingSpec  # noqa: E402
 from vidscan.synth import GroundTruth, render  # noqa: E402
 from vidscan.synth.corpus import broadcast_program, write_examples  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 import vidscan
 
 from vidscan.cache import EmbeddingCache
-from vidscan.classify import classify
+from vidscan.classification import classify
 from vidscan.cli.main import main
 from vidscan.errors import EXIT_INPUT, EXIT_USAGE, InputError, UsageError
 from vidscan.options import DecodeSpec, LabellingSpec

@@ -347,9 +347,9 @@ def _no_decoding(monkeypatch) -> None:
 
     import importlib
 
-    for module, name in (("vidscan.pipeline", "detect_scenes"), ("vidscan.classify", "classify"), ("vidscan.search", "search"),
+    for module, name in (("vidscan.pipeline", "detect_scenes"), ("vidscan.classification", "classify"), ("vidscan.search", "search"),
                          ("vidscan.collect", "_select"), ("vidscan.batch.runner", "_process")):
-        monkeypatch.setattr(importlib.import_module(module), name, boom)  # (vidscan.classify is also a function's name)
+        monkeypatch.setattr(importlib.import_module(module), name, boom)
 
 
 @pytest.mark.parametrize("case", ["scenes -o", "scenes --report", "scenes --embeddings", "scenes --save-frames", "classify -o",

@@ -323,7 +323,7 @@ def test_a_detector_option_it_does_not_take_is_one_usage_error_up_front(shots_vi
 
 def test_classify_and_batch_use_the_detector_asked_for(shots_video, tmp_path):
     from vidscan.batch import BatchSettings
-    from vidscan.classify import classify
+    from vidscan.classification import classify
 
     path = shots_video[0]
     labels = "studio,field"

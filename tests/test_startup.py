@@ -39,3 +39,19 @@ def test_the_public_api_still_resolves_lazily() -> None:
     assert set(vidscan.__all__) <= set(dir(vidscan))
     with pytest.raises(AttributeError):
         getattr(vidscan, "no_such_name")
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    """Importing ``vidscan.x`` sets the package attribute ``x`` to the module, which would hide a lazy
+    public name ``x`` for good (``vidscan.classify(...)`` once failed with "'module' object is not
+    callable" after the CLI had imported its module). Imports every submodule first, in a fresh process."""
+    code = (
+        "import pkgutil, types, importlib, vidscan\n"
+        "for info in pkgutil.walk_packages(vidscan.__path__, 'vidscan.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "bad = [n for n in vidscan.__all__ if isinstance(getattr(vidscan, n), types.ModuleType)]\n"
+        "print('SHADOWED:', *bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "SHADOWED:", out.stdout

@@ -19,8 +19,8 @@ from vidscan._version import __version__
 #: Where each public name lives. Imported on first use (PEP 562), so ``vidscan --help`` and
 #: ``import vidscan`` do not pay for pandas, ruptures or torch until a task runs.
 _PUBLIC = {
-    "ClassifyResult": "vidscan.classify",
-    "classify": "vidscan.classify",
+    "ClassifyResult": "vidscan.classification",
+    "classify": "vidscan.classification",
     "BoundaryDetector": "vidscan.detect",
     "create_detector": "vidscan.detect",
     "Embedder": "vidscan.embed.base",
@@ -45,7 +45,7 @@ _PUBLIC = {
 }
 
 if TYPE_CHECKING:  # what static checkers and IDEs see
-    from vidscan.classify import ClassifyResult, classify
+    from vidscan.classification import ClassifyResult, classify
     from vidscan.detect import BoundaryDetector, create_detector
     from vidscan.embed.base import Embedder
     from vidscan.embed.registry import create_embedder

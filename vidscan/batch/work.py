@@ -96,7 +96,7 @@ class VideoWorker:
             totals = None
         else:
             from vidscan.atomic import atomic_write_text
-            from vidscan.classify import classify
+            from vidscan.classification import classify
 
             result = classify(job.path, s.labels, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
                               decode=s.decode, labelling=s.labelling, cache=cache)

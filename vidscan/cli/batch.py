@@ -52,7 +52,7 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
     from vidscan.batch import BatchOptions, BatchSettings, discover_inputs, load_batch_config, run_batch
     from vidscan.batch.progress import ConsoleBatchProgress, NullBatchProgress
     from vidscan.batch.settings import FORMATS, BatchConfig
-    from vidscan.classify import choose_embedder, resolve_labels
+    from vidscan.classification import choose_embedder, resolve_labels
     from vidscan.errors import UsageError
     from vidscan.options import LabellingSpec
     from vidscan.video import Sampling

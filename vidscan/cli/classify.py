@@ -35,7 +35,7 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
       vidscan classify match.mp4 --examples my_examples/              # weight-free, offline
       vidscan classify match.mp4 --labels ad,game --per-frame --merge
     """
-    from vidscan.classify import choose_embedder, classify as run_classify, resolve_labels, totals_paths
+    from vidscan.classification import choose_embedder, classify as run_classify, resolve_labels, totals_paths
     from vidscan.options import LabellingSpec
     from vidscan.video import Sampling
     from vidscan.video.base import check_readable_file
