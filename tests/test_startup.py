@@ -55,3 +55,11 @@ def test_no_public_name_is_shadowed_by_a_submodule() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "SHADOWED:", out.stdout
+
+
+def test_python_dash_m_vidscan_is_the_command() -> None:
+    import vidscan
+
+    out = subprocess.run([sys.executable, "-m", "vidscan", "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert vidscan.__version__ in out.stdout
