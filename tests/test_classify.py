@@ -149,7 +149,7 @@ def test_cli_classify_writes_timeline_and_totals(capsys, broadcast, tmp_path):
     totals = pd.read_csv(tmp_path / "labels.totals.csv")
     assert list(totals.columns) == ["label", "seconds", "share", "segments", "longest_s"]
     assert totals["seconds"].sum() == pytest.approx(truth.duration_s, abs=0.05)
-    assert json.loads((tmp_path / "labels.totals.json").read_text())["labels"][0]["label"] == totals["label"][0]
+    assert not (tmp_path / "labels.totals.json").exists()  # the totals follow the timeline's format
     assert "time per label" in stdout
 
 

@@ -96,7 +96,8 @@ def test_an_output_that_is_an_input_is_refused(clips, tmp_path, capsys, kind, co
         os.link(video, target)
     elif how == "symlink":
         target.symlink_to(video)
-    args = scenes(video, "-o", str(target)) if command == "scenes" else classify(video, clips["examples"], "-o", str(target))
+    named = ["--format", "csv"] if how == "same path" else []  # a .mp4 name alone is already a usage error (no such format)
+    args = scenes(video, "-o", str(target), *named) if command == "scenes" else classify(video, clips["examples"], "-o", str(target), *named)
     code, err = run(capsys, *args)
     assert code == EXIT_OUTPUT
     assert "is an input of this run" in one_error_line(err)
@@ -359,16 +360,17 @@ def test_every_output_is_checked_before_decoding(clips, tmp_path, capsys, monkey
     blocker = tmp_path / "a_file"  # a file where a folder should be: nothing can be written under it (ENOTDIR)
     blocker.write_text("x")
     bad = str(blocker / "sub" / "x.out")
+    bad_table = str(blocker / "sub" / "x.csv")  # -o's name must also name a format
     image = str(clips["examples"] / "ad" / "ad_00.png")
     ok = str(tmp_path / "ok.csv")
     args = {
-        "scenes -o": scenes(clips["mp4"], "-o", bad),
+        "scenes -o": scenes(clips["mp4"], "-o", bad_table),
         "scenes --report": scenes(clips["mp4"], "-o", ok, "--report", bad),
         "scenes --embeddings": scenes(clips["mkv"], "-o", ok, "--embeddings", bad),
         "scenes --save-frames": scenes(clips["mkv"], "-o", ok, "--save-frames", bad),
-        "classify -o": classify(clips["mp4"], clips["examples"], "-o", bad),
+        "classify -o": classify(clips["mp4"], clips["examples"], "-o", bad_table),
         "classify --chapters": classify(clips["mkv"], clips["examples"], "-o", ok, "--chapters", bad),
-        "search -o": ["search", str(clips["mp4"]), "--image", image, "--embedder", "features", "-q", "-o", bad],
+        "search -o": ["search", str(clips["mp4"]), "--image", image, "--embedder", "features", "-q", "-o", bad_table],
         "search --thumbnails": ["search", str(clips["mkv"]), "--image", image, "--embedder", "features", "-q", "--thumbnails", bad],
         "collect --out": ["collect", str(clips["mp4"]), "--out", bad, "-q"],
         "batch --out": ["batch", str(clips["mp4"]), "--out", bad, "-q"],

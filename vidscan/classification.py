@@ -8,7 +8,6 @@ cached, so ``classify`` after ``scenes`` on the same file does not decode again.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text, output_group
+from vidscan.atomic import output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.detect.base import Boundary, BoundaryDetector
 from vidscan.embed.base import Embedder
 from vidscan.errors import UsageError
+from vidscan.formats import extension, format_for, write_table
 from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, load_config, merge_same_label, parse_label_list, runs, viterbi
 from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
@@ -48,21 +48,26 @@ class ClassifyResult:
         }
 
     def write(self, path: str | Path, fmt: str | None = None) -> list[Path]:
-        """Write the labelled timeline and, next to it, ``<stem>.totals.csv`` and ``.totals.json`` (all three or none)."""
-        target = Path(path)
-        csv_path, json_path = totals_paths(target)
-        with output_group([target, csv_path, json_path]):
-            self.timeline.write(path, fmt)
-            atomic_write_text(csv_path, self.totals.to_csv(index=False))
-            atomic_write_text(json_path, json.dumps(self.totals_dict(), indent=2) + "\n")
-        return [target, csv_path, json_path]
+        """Write the labelled timeline and, beside it, its totals in the same format
+        (:func:`totals_path`), both or neither; returns their paths."""
+        fmt = format_for(path, fmt)
+        target, totals = Path(path), totals_path(path, fmt)
+        with output_group([target, totals]):
+            self.timeline.write(target, fmt)
+            self.write_totals(totals, fmt)
+        return [target, totals]
+
+    def write_totals(self, path: str | Path, fmt: str | None = None) -> None:
+        """The totals table alone (one row per label) in ``fmt`` or the format its extension names."""
+        write_table(path, format_for(path, fmt), self.totals, self.totals_dict(), rows_key="labels")
 
 
-def totals_paths(path: str | Path) -> tuple[Path, Path]:
-    """Where :meth:`ClassifyResult.write` puts the totals beside ``path``: ``<stem>.totals.csv`` and ``.json``."""
+def totals_path(path: str | Path, fmt: str) -> Path:
+    """Where :meth:`ClassifyResult.write` puts the totals beside the timeline ``path``:
+    ``<stem>.totals<ext>``, in the timeline's format ``fmt``."""
     target = Path(path)
     stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-    return target.with_name(f"{stem}.totals.csv"), target.with_name(f"{stem}.totals.json")
+    return target.with_name(f"{stem}.totals{extension(fmt)}")
 
 
 def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, examples: str | Path | None) -> LabelSet:

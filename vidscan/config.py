@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscan.errors import InputError, UsageError
+from vidscan.formats import FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -77,7 +78,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "workers": Field("integer", "worker processes", min=1),
         "timeout_per_file": Field("number", "seconds one video may take before it is recorded as failed",
                                   min=0, min_open=True, max=MAX_SECONDS),
-        "formats": Field("choices", "per-video outputs", choices=("csv", "json", "html")),
+        "formats": Field("choices", "per-video outputs", choices=(*FORMATS, "html")),
     },
     "labels.*": {
         "prompts": Field("texts", "text prompts for zero-shot labelling"),

@@ -18,7 +18,6 @@ than one hit, which is what a long shot that keeps matching deserves.
 from __future__ import annotations
 
 import bisect
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +26,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import atomic_write_text, output_group
+from vidscan.atomic import output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.embed.base import Embedder, l2_normalise
 from vidscan.errors import InputError, UsageError
+from vidscan.formats import format_for, write_table
 from vidscan.images import frame_filename, load_image, resize, write_image
 from vidscan.inputs import VIDEO_EXTENSIONS, videos_under
 from vidscan.extract import embed_video
@@ -93,14 +93,9 @@ class SearchResult:
         }
 
     def write(self, path: str | Path, fmt: str | None = None) -> str:
-        """Write CSV or JSON (chosen by ``fmt`` or the extension) atomically; returns the format."""
-        fmt = (fmt or Path(path).suffix.lstrip(".") or "csv").lower()
-        if fmt == "csv":
-            atomic_write_text(path, self.to_dataframe().to_csv(index=False))
-        elif fmt == "json":
-            atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
-        else:
-            raise UsageError(f"unknown output format {fmt!r}; use csv or json")
+        """Write the hits in ``fmt`` or the format the extension names (:mod:`vidscan.formats`), atomically; returns the format."""
+        fmt = format_for(path, fmt)
+        write_table(path, fmt, self.to_dataframe(), self.to_dict(), rows_key="hits")
         return fmt
 
 

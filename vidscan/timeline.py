@@ -19,6 +19,7 @@ import pandas as pd
 from vidscan._version import __version__
 from vidscan.atomic import atomic_write_text
 from vidscan.errors import InputError, UsageError
+from vidscan.formats import format_for, write_table
 from vidscan.video.info import VideoInfo
 
 SCHEMA_ID = "https://vidscan.dev/schemas/timeline-1.json"
@@ -209,14 +210,10 @@ class Timeline:
         return cls.from_dict(raw)
 
     def write(self, path: str | Path, fmt: str | None = None) -> str:
-        """Write CSV or JSON, chosen by ``fmt`` or the file extension; returns the format."""
-        fmt = (fmt or Path(path).suffix.lstrip(".") or "csv").lower()
-        if fmt == "csv":
-            self.to_csv(path)
-        elif fmt == "json":
-            self.to_json(path)
-        else:
-            raise UsageError(f"unknown output format {fmt!r}; use csv or json")
+        """Write the timeline in ``fmt`` or the format its extension names (csv, json, jsonl,
+        parquet: :mod:`vidscan.formats`), atomically; returns the format."""
+        fmt = format_for(path, fmt)
+        write_table(path, fmt, self.to_dataframe(), self.to_dict(), rows_key="segments")
         return fmt
 
 

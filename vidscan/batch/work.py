@@ -8,7 +8,6 @@ reason, so the batch can record it and go on.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from vidscan.batch.settings import BatchSettings
 from vidscan.errors import VidscanError
+from vidscan.formats import extension
 
 TIMELINE = "timeline"
 TOTALS = "totals"
@@ -93,21 +93,14 @@ class VideoWorker:
             timeline = detect_scenes(job.path, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
                                      decode=s.decode, cache=cache)
             label_seconds: dict[str, float] = {}
-            totals = None
+            totals = result = None
         else:
-            from vidscan.atomic import atomic_write_text
             from vidscan.classification import classify
 
             result = classify(job.path, s.labels, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
                               decode=s.decode, labelling=s.labelling, cache=cache)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
-            if "csv" in s.formats:
-                atomic_write_text(out / f"{TOTALS}.csv", result.totals.to_csv(index=False))
-                files.append(f"{TOTALS}.csv")
-            if "json" in s.formats:
-                atomic_write_text(out / f"{TOTALS}.json", json.dumps(result.totals_dict(), indent=2) + "\n")
-                files.append(f"{TOTALS}.json")
         for fmt in s.formats:
             if fmt == "html":
                 from vidscan.report import write_report
@@ -115,8 +108,13 @@ class VideoWorker:
                 write_report(timeline, out / REPORT, video=job.path, totals=totals)
                 files.append(REPORT)
                 continue
-            timeline.write(out / f"{TIMELINE}.{fmt}", fmt)
-            files.append(f"{TIMELINE}.{fmt}")
+            name = f"{TIMELINE}{extension(fmt)}"
+            timeline.write(out / name, fmt)
+            files.append(name)
+            if result is not None:
+                name = f"{TOTALS}{extension(fmt)}"
+                result.write_totals(out / name, fmt)
+                files.append(name)
         return VideoOutcome(ok=True, duration_s=float(timeline.duration_s), segments=len(timeline.segments),
                             label_seconds=label_seconds, files=sorted(files))
 

@@ -6,15 +6,15 @@ import os
 
 import click
 
-from vidscan.cli.common import FiniteFloat, TaskSetup, config_defaults, labelling_options, task_options
-from vidscan.config import MAX_SECONDS
+from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, config_defaults, labelling_options, task_options
+from vidscan.config import MAX_SECONDS, SCHEMA
 from vidscan.errors import PartialFailure
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
-              help="Output folder: per-video results under videos/, summary.csv/.parquet, the manifest.")
+              help=f"Output folder: per-video results under videos/, summary.csv/.parquet, the manifest. {CREATES_FOLDERS}")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=str),
               help="TOML config: [labels.*] (optional), [classify] and [batch] (workers, timeout_per_file, formats).")
 @click.option("--labels", help="Comma-separated labels (zero-shot CLIP). Without any labels the batch runs scenes only.")
@@ -22,8 +22,9 @@ from vidscan.errors import PartialFailure
 @labelling_options
 @task_options(sampling=("Frames per second to label (default 2 for clip, every frame for features).", "Label every K-th frame instead."),
               detector=True, decode=True, cache=True, quiet="report")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "json", "html"]),
-              help="Per-video output: csv, json (timelines and totals), html (a report per video plus DIR/index.html); repeat to combine.  [default: csv and json]")
+@click.option("--format", "formats", multiple=True, type=click.Choice(SCHEMA["batch"]["formats"].choices),
+              help="Per-video output: csv, json, jsonl, parquet (the timeline, and the totals when labelled), html (a report per video "
+                   "plus DIR/index.html); repeat to combine.  [default: csv and json]")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes (local: default half the CPUs; ray: default one per cluster CPU).")
 @click.option("--timeout-per-file", type=FiniteFloat(min=0, min_open=True, max=MAX_SECONDS),

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
+from vidscan.cli.common import CREATES_FOLDERS
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
               help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, classify-coarse, pyscenedetect.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where models run (auto: the GPU when there is one).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help=f"Also write the results as JSON. {CREATES_FOLDERS}")
 def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | None) -> None:
     """Time each method on PATHS (files or folders of videos): per-stage seconds, frames/s,
     x realtime, peak memory, and F1 where a <name>.truth.json sits beside the video."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import TaskSetup, config_defaults, default_output, labelling_options, resolve_format, task_options
+from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, config_defaults, default_output, format_option, labelling_options, task_options
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.errors import UsageError
 
@@ -16,8 +16,9 @@ from vidscan.errors import UsageError
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str),
               help="Folder with one sub-folder of example images (or clips) per label: few-shot, works offline.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Labelled timeline (default ./<video>.labels.csv; not '-'); totals go beside it as <name>.totals.csv/.json.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Timeline format (default: from -o, else csv).")
+              help="Labelled timeline: .csv, .json, .jsonl or .parquet (default ./<video>.labels.csv; not '-'); the totals go "
+                   f"beside it in the same format as <name>.totals.<ext>. {CREATES_FOLDERS}")
+@format_option("Timeline and totals")
 @click.option("--level", type=click.Choice(["scenes", "shots"]), default="scenes", show_default=True,
               help="scenes: a label per run of similar shots (an ad break, a game block). shots: a label per camera shot.")
 @labelling_options
@@ -35,13 +36,14 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
       vidscan classify match.mp4 --examples my_examples/              # weight-free, offline
       vidscan classify match.mp4 --labels ad,game --per-frame --merge
     """
-    from vidscan.classification import choose_embedder, classify as run_classify, resolve_labels, totals_paths
+    from vidscan.classification import choose_embedder, classify as run_classify, resolve_labels, totals_path
+    from vidscan.formats import format_for
     from vidscan.options import LabellingSpec
     from vidscan.video import Sampling
     from vidscan.video.base import check_readable_file
 
     if output == "-":  # it would be a file named "-", with "-.totals.csv" beside it
-        raise UsageError("-o - (standard output) is not supported by classify: it writes a timeline and two totals files; give a file name")
+        raise UsageError("-o - (standard output) is not supported by classify: it writes a timeline and a totals file; give a file name")
     check_readable_file(video)
     label_set = resolve_labels(labels, config, examples)
     labelling = LabellingSpec(per_frame=per_frame, smooth=smooth, boundaries=boundaries).replaced(
@@ -49,9 +51,9 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
     sampling = run.sampling
     if sampling is None and "sample_fps" in label_set.options:
         sampling = Sampling.per_second(label_set.options["sample_fps"])
-    fmt = resolve_format(output, fmt)
+    fmt = format_for(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
-    outputs = declared_outputs([video, config], [target, *totals_paths(target)], exports)  # all checked before decoding (exit 5)
+    outputs = declared_outputs([video, config], [target, totals_path(target, fmt)], exports)  # all checked before decoding (exit 5)
     embedder = run.embedder if run.embedder_given else run.embedder_named(choose_embedder(label_set))
     result = run_classify(
         video,
@@ -75,4 +77,4 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
 
         print_summary(result.timeline, str(written[0]))
         print_totals(result.totals, result.timeline.duration_s)
-        click.echo(f"totals: {written[1]} and {written[2]}")
+        click.echo(f"totals: {written[1]}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import FiniteFloat, TaskSetup, task_options
+from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, task_options
 from vidscan.config import MAX_SECONDS
 
 
 @click.command()
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
-              help="Folder for the images and manifest.csv (created if needed).")
+              help=f"Folder for the images and manifest.csv. {CREATES_FOLDERS}")
 @click.option("--max-similarity", type=FiniteFloat(0, 1, min_open=True), default=0.9, show_default=True,
               help="Keep a frame only if its cosine similarity to every frame kept so far is below this: lower keeps fewer, more different frames.")
 @click.option("--hold", type=FiniteFloat(min=0, max=MAX_SECONDS), default=0.2, show_default=True,

@@ -294,16 +294,29 @@ def config_defaults(given: dict[str, Any], options: dict[str, Any]) -> dict[str,
 
 
 def default_output(video: str, kind: str, fmt: str) -> Path:
-    """``<video stem>.<kind>.<fmt>`` in the current directory (archives are often read-only)."""
-    return Path.cwd() / f"{Path(video).stem}.{kind}.{fmt}"
+    """``<video stem>.<kind>.<ext>`` in the current directory (archives are often read-only)."""
+    from vidscan.formats import extension
+
+    return Path.cwd() / f"{Path(video).stem}.{kind}{extension(fmt)}"
 
 
-def resolve_format(output: str | None, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    if output and output != "-" and Path(output).suffix.lower() in (".csv", ".json"):
-        return Path(output).suffix.lower().lstrip(".")
-    return "csv"
+#: Said by every option that names an output file or folder (vidscan.atomic creates them).
+CREATES_FOLDERS = "Missing folders are created."
+
+
+def format_option(what: str) -> Callable[[Callable], Callable]:
+    """``--format``: one of :data:`vidscan.formats.FORMATS`; it must agree with ``-o``'s extension."""
+    from vidscan.formats import format_names
+
+    return click.option("--format", "fmt", type=click.Choice(format_names()),
+                        help=f"{what} format (default: named by -o's extension, else csv; a different extension is an error).")
+
+
+def write_table_to_stdout(fmt: str, rows: Any, document: dict[str, Any]) -> None:
+    """A table on standard output in a text format (``-o -``)."""
+    from vidscan.formats import table_text
+
+    write_stdout(table_text(fmt, rows, document))
 
 
 def write_stdout(text: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from vidscan.cli.common import FiniteFloat
+from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
@@ -23,11 +23,11 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
 @click.argument("output", type=click.Path(dir_okay=False, path_type=str), default="demo.mp4")
 @click.option("--seconds", type=FiniteFloat(min=5, max=4 * 3600), default=40, show_default=True, help="Length of the video.")
 @click.option("--size", default="640x360", show_default=True, callback=_size, help="Frame size, WIDTHxHEIGHT.")
-@click.option("--fps", type=click.IntRange(min=5, max=120), default=25, show_default=True)
+@click.option("--fps", type=click.IntRange(min=5, max=120), default=25, show_default=True, help="Frames per second of the video.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Another seed gives another broadcast.")
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str),
-              help="Also write few-shot example images (game/ad/commentary sub-folders) to this folder.")
-@click.option("-q", "--quiet", is_flag=True)
+              help=f"Also write few-shot example images (game/ad/commentary sub-folders) to this folder. {CREATES_FOLDERS}")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, seed: int, examples: str | None, quiet: bool) -> None:
     """Make OUTPUT (default demo.mp4): a synthetic sports broadcast, generated offline.
 

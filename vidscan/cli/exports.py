@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from vidscan.cli.common import CREATES_FOLDERS
 from vidscan.errors import UsageError
 from vidscan.registry import Registry
 
@@ -123,7 +124,7 @@ def export_options(fn: Callable) -> Callable:
     """A ``--NAME FILE`` (or ``DIR``) option for every registered export format."""
     for name, fmt in reversed(_formats()):
         fn = click.option(f"--{name}", name.replace("-", "_"), metavar="DIR" if fmt.folder else "FILE", callback=_needs_path,
-                          help=fmt.help)(fn)
+                          help=f"{fmt.help} {CREATES_FOLDERS}")(fn)
     return fn
 
 

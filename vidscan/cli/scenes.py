@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from vidscan.cli.common import TaskSetup, default_output, resolve_format, task_options, write_stdout
+from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, default_output, format_option, task_options, write_table_to_stdout
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 
 
 @click.command()
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Where to write the timeline ('-' for stdout). Default: ./<video>.scenes.csv")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o's extension, else csv).")
+              help="Where to write the timeline: .csv, .json, .jsonl or .parquet ('-' for stdout). "
+                   f"Default: ./<video>.scenes.csv. {CREATES_FOLDERS}")
+@format_option("Timeline")
 @click.option("--level", type=click.Choice(["shots", "scenes"]), default="shots", show_default=True,
               help="shots: a row per camera shot (every cut). scenes: a row per run of similar shots (a game block, an ad break).")
 @task_options(sampling=("Embed N frames per second (default: every frame for features, 2 for clip).", "Embed every K-th frame instead."),
@@ -32,11 +31,12 @@ def scenes(video: str, output: str | None, fmt: str | None, level: str, run: Tas
       vidscan scenes match.mp4 -o match.json
       vidscan scenes match.mp4 --embedder clip --sample-fps 2
     """
+    from vidscan.formats import format_for
     from vidscan.pipeline import detect_scenes
     from vidscan.video.base import check_readable_file
 
     check_readable_file(video)  # fail on a bad path before loading any model
-    fmt = resolve_format(output, fmt)
+    fmt = format_for(output, fmt)
     target = None if output == "-" else output or str(default_output(video, "scenes", fmt))
     outputs = declared_outputs([video], target, exports)  # every output checked before decoding (exit 5)
     timeline = detect_scenes(
@@ -55,8 +55,7 @@ def scenes(video: str, output: str | None, fmt: str | None, level: str, run: Tas
         if target is not None:
             timeline.write(target, fmt)
     if target is None:
-        text = timeline.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(timeline.to_dict(), indent=2) + "\n"
-        write_stdout(text)
+        write_table_to_stdout(fmt, timeline.to_dataframe(), timeline.to_dict())
         return
     if not run.quiet:
         from vidscan.cli.tables import print_summary

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import click
 
-from vidscan.cli.common import FiniteFloat, TaskSetup, resolve_format, task_options, write_stdout
+from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, format_option, task_options, write_table_to_stdout
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import PartialFailure, UsageError
 
@@ -34,9 +33,11 @@ def _default_embedder(name: str) -> Callable:
 @task_options(sampling=("Frames per second to search (default 2 for clip, every frame for features).", "Search every K-th frame instead."),
               detector=False, decode=False, cache=True, quiet="table")
 @click.option("--as-typed", is_flag=True, help="Embed a text query only as typed (default: also as 'a photo of <query>.', averaged).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Also write the hits as CSV or JSON (by extension; '-' for CSV on stdout).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Output format (default: from -o, else csv).")
-@click.option("--thumbnails", type=click.Path(file_okay=False, path_type=str), help="Save each hit's exact frame as a JPEG in this folder.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help=f"Also write the hits: .csv, .json, .jsonl or .parquet ('-' for stdout, CSV unless --format). {CREATES_FOLDERS}")
+@format_option("Hits")
+@click.option("--thumbnails", type=click.Path(file_okay=False, path_type=str),
+              help=f"Save each hit's exact frame as a JPEG in this folder. {CREATES_FOLDERS}")
 def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, run: TaskSetup, as_typed: bool, output: str | None,
            fmt: str | None, thumbnails: str | None) -> None:
     """Rank the frames of a video, or of every video under a folder, by similarity to QUERY or --image.
@@ -50,6 +51,7 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
       vidscan search "a man in a suit at a desk" archive/ --top 20 -o hits.csv
       vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
     """
+    from vidscan.formats import format_for
     from vidscan.images import load_image
     from vidscan.search import DEFAULT_PROMPTS, find_videos, save_thumbnails, search as run_search
 
@@ -57,7 +59,7 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
     find_videos(target)  # fail on a bad path before loading any model
     if image is not None:
         load_image(image)
-    fmt = resolve_format(output, fmt)
+    fmt = format_for(output, fmt)
     from vidscan.atomic import Outputs
 
     outputs = Outputs([image, *_input_files(target)])  # every output checked before decoding (exit 5)
@@ -76,7 +78,7 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
         if output and output != "-":
             result.write(output, fmt)
     if output == "-":
-        write_stdout(result.to_dataframe().to_csv(index=False) if fmt == "csv" else json.dumps(result.to_dict(), indent=2) + "\n")
+        write_table_to_stdout(fmt, result.to_dataframe(), result.to_dict())
     if not run.quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
