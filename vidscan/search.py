@@ -179,7 +179,7 @@ def search(
     query: str | None = None,
     *,
     image: str | Path | np.ndarray | None = None,
-    embedder: str | EmbedderSpec | Embedder = "clip",
+    embedder: str | EmbedderSpec | Embedder | None = None,
     sampling: Sampling | str | None = None,
     top: int = 10,
     min_gap: float = DEFAULT_MIN_GAP_S,
@@ -191,7 +191,9 @@ def search(
 ) -> SearchResult:
     """Rank the frames of ``target`` (a video, or a folder searched recursively) against a query.
 
-    ``query`` is text (needs CLIP), ``image`` a path or ``uint8 [H, W, 3]`` array. Returns the
+    ``query`` is text (needs CLIP), ``image`` a path or ``uint8 [H, W, 3]`` array. ``embedder``
+    defaults as in ``vidscan search``: CLIP for a text query, the weight-free features for an
+    image (as every other command). Returns the
     ``top`` hits across all files, at most one per ``min_gap`` seconds of each video (0 turns
     that off). In a folder, a video that cannot be read is skipped, reported through ``warn``
     and listed in :attr:`SearchResult.failed`; a single unreadable video raises.
@@ -208,7 +210,7 @@ def search(
     if query is not None and not " ".join(query.split()):
         raise UsageError("the query is empty: give some words, or an image with --image")
     videos = find_videos(target)
-    emb = built_embedder(embedder)
+    emb = built_embedder(embedder if embedder is not None else EmbedderSpec("clip") if query is not None else EmbedderSpec())
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
     sampling = sampling or search_sampling(emb)

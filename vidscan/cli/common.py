@@ -218,9 +218,15 @@ class TaskSetup:
         return replace(self.embedder, name=name)
 
     def check_weights(self, spec: EmbedderSpec) -> None:
-        """Say so when ``spec`` will load random weights (--pretrained none: testing only)."""
+        """Say so when ``spec`` will load random weights (--pretrained none: testing only), and
+        fail at once, before torch is loaded, when its weights certainly cannot be had (offline,
+        none fetched; a checkpoint path that is not there)."""
         if spec.random_weights:
             self.warn(f"{spec.model} has RANDOM weights (--pretrained none): results are meaningless except for testing")
+        elif "pretrained" in spec.options():
+            from vidscan.embed.clip import check_weights_quickly
+
+            check_weights_quickly(spec.model, spec.pretrained, None)
 
     def build_embedder(self, spec: EmbedderSpec | None = None) -> Embedder:
         """The embedder (this run's, or ``spec``), after :meth:`check_weights`."""

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import click
 
 from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, format_option, task_options, write_table_to_stdout
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import PartialFailure, UsageError
-
-
-def _default_embedder(name: str) -> Callable:
-    """Search needs a text tower by default: make the shared --embedder option default to ``name`` here."""
-
-    def apply(fn: Callable) -> Callable:
-        for param in getattr(fn, "__click_params__", []):
-            if param.name == "embedder":
-                param.default = name
-        return fn
-
-    return apply
 
 
 @click.command()
@@ -29,7 +15,6 @@ def _default_embedder(name: str) -> Callable:
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits to return (across all files).")
 @click.option("--min-gap", type=FiniteFloat(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
               help="At most one hit per this many seconds of each video (neighbouring frames of a shot all match); 0 keeps them all.")
-@_default_embedder("clip")
 @task_options(sampling=("Frames per second to search (default 2 for clip, every frame for features).", "Search every K-th frame instead."),
               detector=False, decode=False, cache=True, quiet="table")
 @click.option("--as-typed", is_flag=True, help="Embed a text query only as typed (default: also as 'a photo of <query>.', averaged).")
@@ -42,6 +27,8 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
            fmt: str | None, thumbnails: str | None) -> None:
     """Rank the frames of a video, or of every video under a folder, by similarity to QUERY or --image.
 
+    A text QUERY is read by CLIP (it needs a text tower, and CLIP's weights); an --image query
+    uses the weight-free features, like every other command, unless --embedder clip.
     Embeddings are cached: searching a video again (or one that 'scenes' or 'classify' already
     read with the same embedder and sampling) does not decode it again.
 
@@ -49,7 +36,7 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
     Examples:
       vidscan search "goal celebration" match.mp4
       vidscan search "a man in a suit at a desk" archive/ --top 20 -o hits.csv
-      vidscan search match.mp4 --image kickoff.jpg --embedder features --thumbnails hits/
+      vidscan search match.mp4 --image kickoff.jpg --thumbnails hits/
     """
     from vidscan.formats import format_for
     from vidscan.images import load_image
@@ -62,13 +49,16 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
     fmt = format_for(output, fmt)
     from vidscan.atomic import Outputs
 
+    # As classify: the weight-free default, unless a text query needs CLIP's text tower.
+    embedder = run.embedder if run.embedder_given or query is None else run.embedder_named("clip")
+
     outputs = Outputs([image, *_input_files(target)])  # every output checked before decoding (exit 5)
     if output and output != "-":
         outputs.file(output)
     if thumbnails:
         outputs.folder(thumbnails)
     result = run_search(
-        target, query, image=image, embedder=run.build_embedder(), sampling=run.sampling, top=top, min_gap=min_gap,
+        target, query, image=image, embedder=run.build_embedder(embedder), sampling=run.sampling, top=top, min_gap=min_gap,
         prompts=("{}",) if as_typed else DEFAULT_PROMPTS, cache=run.cache(), backend=run.decode.backend,
         progress=run.progress(), warn=run.warner,
     )

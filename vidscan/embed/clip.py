@@ -200,8 +200,51 @@ def offline_message(model: str, tag: str) -> str:
         f"CLIP weights {model}/{tag} are not on this machine and cannot be downloaded (offline). "
         f"Fetch them once where there is internet with 'vidscan models download {model} {tag}' "
         "(they go to the Hugging Face cache, ~/.cache/huggingface), pass a local checkpoint with "
-        "--pretrained /path/to/open_clip_model.safetensors, or use --embedder features (no weights)"
+        "--pretrained /path/to/open_clip_model.safetensors, or work without weights: --embedder features, with example "
+        "images for labels (classify --examples DIR) and an image for search (search VIDEO --image FILE)"
     )
+
+
+def no_weights_anywhere(cache_dir: str | None = None) -> bool:
+    """True when no CLIP weights of any model are on this machine: nothing named ``open_clip_*``
+    in the Hugging Face cache (or ``cache_dir``) and nothing in ``~/.cache/clip``. Cheap (no
+    open_clip import, which costs seconds), so an offline machine that never fetched weights
+    is told at once; with anything there, the exact lookup decides."""
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    hub = Path(cache_dir or HF_HUB_CACHE).expanduser()
+    if any(hub.glob("models--*/snapshots/*/open_clip_*")) or any(hub.glob("models--*/snapshots/*/*/open_clip_*")):
+        return False
+    if cache_dir and any(Path(cache_dir).expanduser().glob("*.pt")):
+        return False
+    return not any(Path("~/.cache/clip").expanduser().glob("*.pt"))
+
+
+def check_weights_quickly(model: str, pretrained: str | None, cache_dir: str | None = None) -> None:
+    """Fail in well under a second, before open_clip and torch are imported, when the weights
+    ``pretrained`` names certainly cannot be had: a checkpoint path that is not a file, or a tag
+    on a machine that is offline and holds no CLIP weights at all."""
+    if pretrained is None or str(pretrained).lower() in _RANDOM:
+        return
+    pretrained = str(pretrained)
+    if _looks_like_path(pretrained):
+        if not Path(pretrained).expanduser().is_file():
+            raise ModelUnavailableError(f"checkpoint not found: {pretrained}")
+        return
+    if _ships_with_open_clip(model) and no_weights_anywhere(cache_dir) and not hub_reachable():
+        raise ModelUnavailableError(offline_message(model, pretrained))
+
+
+def _ships_with_open_clip(model: str) -> bool:
+    """Whether ``model`` is one of open_clip's own architectures (its config file is in the
+    installed package), found without importing open_clip; a misspelt name is left to the
+    exact check, which suggests the right one."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or not spec.origin:
+        return False
+    return (Path(spec.origin).parent / "model_configs" / f"{model}.json").is_file()
 
 
 def open_clip_layout(net: "torch.nn.Module", state: dict[str, "torch.Tensor"]) -> dict[str, "torch.Tensor"]:
