@@ -104,3 +104,33 @@ def test_a_checkpoint_path_that_is_missing_is_said_at_once(clip, tmp_path, capsy
     code, _, err = run(capsys, "scenes", str(clip["video"]), "--embedder", "clip", "--pretrained", str(tmp_path / "nope.safetensors"),
                        "-q", "--no-cache")
     assert code == EXIT_MODEL and "checkpoint not found" in err
+
+
+BATCH_SCRIPT = """\
+from vidscan.batch import BatchOptions, BatchSettings, discover_inputs, run_batch
+
+{indent}report = run_batch(discover_inputs(["archive/"]), "results/", BatchSettings(), BatchOptions(workers=2))
+{indent}print("DONE", report.done, report.failed)
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True], ids=["unguarded", "guarded"])
+def test_run_batch_from_a_plain_script(clip, tmp_path, guarded):
+    """Spawned workers import the main script again: unguarded, the run stops with one message that
+    says what to add (never "another batch is running", never a hang); guarded, it works."""
+    (tmp_path / "archive").mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (tmp_path / "archive" / name).write_bytes(clip["video"].read_bytes())
+    body = BATCH_SCRIPT.format(indent="    " if guarded else "")
+    if guarded:
+        body = body.replace("\n\n    report", '\n\nif __name__ == "__main__":\n    report')
+    (tmp_path / "script.py").write_text(body)
+    done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if guarded:
+        assert done.returncode == 0 and "DONE 2 0" in done.stdout, done.stderr
+        assert len(list((tmp_path / "results" / "videos").iterdir())) == 2
+    else:
+        assert done.returncode != 0
+        assert done.stderr.strip().splitlines()[-1].endswith("""put the call under 'if __name__ == "__main__":'"""), done.stderr
+        assert "another 'vidscan batch'" not in done.stderr and "DONE" not in done.stdout

@@ -56,3 +56,22 @@ def test_the_extending_examples_run(shots_video):
         for registry, name in ((DETECTORS, "brightness"), (EMBEDDERS, "tiny-colour")):
             if name in registry.names():
                 registry.unregister(name)
+
+
+def fence_problems(text: str) -> list[str]:
+    """Where README's code fences go wrong: a block opened inside another, a heading inside one, an unclosed end."""
+    problems, inside = [], False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("```"):
+            if inside and line.strip() != "```":
+                problems.append(f"README.md:{number}: a {line.strip()} block opens inside another (a fence left open above)")
+            inside = not inside
+        elif inside and line.startswith("## "):
+            problems.append(f"README.md:{number}: a heading inside a code block")
+    return problems + (["README.md ends inside a code block"] if inside else [])
+
+
+def test_every_code_block_is_closed_before_the_next_section():
+    """An unclosed fence swallows the sections after it (a whole chapter once rendered as Python)."""
+    assert fence_problems((ROOT / "README.md").read_text()) == []
+    assert fence_problems("```python\nx = 1\n\n## Next\n```bash\nls\n```\n")  # the mistake it guards against

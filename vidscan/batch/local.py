@@ -20,9 +20,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from vidscan.batch.engine import Completion, SlotCounts, describe_exit, error_with_code, timeout_outcome
+from vidscan.batch.reentry import REENTRY_EXIT, UNGUARDED_SCRIPT
 from vidscan.batch.settings import BatchSettings
 from vidscan.batch.work import VideoJob, VideoOutcome, VideoWorker
-from vidscan.errors import VidscanError
+from vidscan.errors import UsageError, VidscanError
 
 
 @dataclass
@@ -95,6 +96,8 @@ class LocalEngine(SlotCounts):
             if not slot.proc.is_alive():
                 reason = describe_exit(slot.proc.exitcode)
                 if slot.state == "starting":
+                    if slot.proc.exitcode == REENTRY_EXIT:
+                        raise UsageError(UNGUARDED_SCRIPT)
                     raise VidscanError(f"a batch worker process exited while starting ({reason})")
                 if slot.state == "busy":
                     done.append(Completion(slot.token, VideoOutcome(ok=False, error=f"the worker process died ({reason})")))

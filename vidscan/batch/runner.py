@@ -29,6 +29,7 @@ from vidscan.inputs import InputVideo
 from vidscan.batch.manifest import MANIFEST_NAME, BatchLock, Manifest, VideoRow, check_run_files
 from vidscan.batch.naming import OLD_PREFIX, STAGING_PREFIX, inside, output_name, videos_root
 from vidscan.batch.progress import BatchProgress, NullBatchProgress
+from vidscan.batch.reentry import leave_if_importing_the_main_script
 from vidscan.batch.settings import BatchSettings
 from vidscan.batch.summary import write_index, write_summary
 from vidscan.batch.work import VideoJob, VideoOutcome, strip_path
@@ -78,6 +79,7 @@ class _Todo:
 def run_batch(inputs: list[InputVideo], out_dir: str | Path, settings: BatchSettings, options: BatchOptions | None = None,
               progress: BatchProgress | None = None, warn: Warn | None = None) -> BatchReport:
     """Process every input into ``out_dir`` (resuming what an earlier run left), see module doc."""
+    leave_if_importing_the_main_script()
     options = options or BatchOptions()
     progress = progress or NullBatchProgress()
     if options.engine == "local":  # spawned workers get the settings pickled (Ray's cloudpickle sends more)
