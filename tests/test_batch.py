@@ -176,7 +176,7 @@ def test_all_good_is_exit_0_and_timeouts_are_failures(archive, capsys, tmp_path)
     assert sorted(p.name for p in (tmp_path / "ok" / "videos").glob("*/*")) == ["timeline.csv", "timeline.csv"]
     code, err = run(capsys, good[0], "--out", str(tmp_path / "slow"), "--no-cache", "--timeout-per-file", "0.001")
     assert code == EXIT_PARTIAL and "timed out after 0.001 s" in err
-    assert err.strip().splitlines()[-1].startswith("vidscan: error: 1 of 1 videos failed")
+    assert err.strip().splitlines()[-1].startswith("vidscan: error: 1 of 1 video failed")
     assert list((tmp_path / "slow" / "videos").iterdir()) == []
 
 

@@ -37,7 +37,23 @@ def test_bench_times_each_method_and_scores_it_against_the_truth(gop_video, tmp_
     coarse = rows["scenes-coarse"]
     assert 0 < coarse["full_rate_fraction"] < 1
     assert coarse["stages_s"]["keyframes_s"] > 0 and coarse["stages_s"]["fine_s"] > 0
-    assert "vidscan throughput" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "vidscan bench" in printed and f"per-stage times, memory and frames decoded: {out}" in " ".join(printed.split())
+    assert max(len(line) for line in printed.splitlines()) <= 100
+
+
+def test_a_peer_that_is_not_installed_is_a_row_saying_what_to_install(gop_video, tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scenedetect" else real(name, *a))
+    out = tmp_path / "bench.json"
+    code = main(["bench", str(gop_video), "--methods", "scenes,pyscenedetect", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "pyscenedetect: not installed: pip install 'vidscan[bench]'" in printed and "Error" not in printed
+    assert max(len(line) for line in printed.splitlines()) <= 100
+    assert json.loads(out.read_text())["not_installed"] == {"pyscenedetect": "pip install 'vidscan[bench]'"}
 
 
 def test_bench_rejects_an_unknown_method(gop_video, capsys):

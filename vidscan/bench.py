@@ -18,6 +18,10 @@ METHODS = ("scenes", "scenes-coarse", "clip-2fps", "classify", "classify-coarse"
 #: Methods of other projects, measured for comparison, and the module each needs. One that is
 #: not installed is left out (with a warning); a failure of one of them does not fail the run.
 PEERS = {"pyscenedetect": "scenedetect"}
+#: How to install every peer (the ``bench`` extra pins what they need, e.g. OpenCV for PySceneDetect).
+INSTALL_PEERS = "pip install 'vidscan[bench]'"
+#: Where ``vidscan bench`` writes its full results (per-stage times, memory, ratios) unless told.
+DEFAULT_REPORT = "vidscan-bench.json"
 
 
 def find_inputs(paths: list[Path]) -> list[Path]:
@@ -158,24 +162,33 @@ def benchmark(paths: list[Path], methods: list[str], device: str = "auto", log: 
     return {"results": results, "speed_vs_pyscenedetect": ratios}
 
 
-def print_report(report: dict[str, Any]) -> None:
+def print_report(report: dict[str, Any], missing: list[str] = (), details: str | None = None) -> None:
+    """The results as a table that fits 100 columns; per-stage times and memory are in the JSON
+    (``details``). A peer in ``missing`` gets a row saying how to install it."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="vidscan throughput (one machine, one run: compare rows with each other)")
-    for col in ("file", "method", "wall s", "x realtime", "frames/s", "vs PySceneDetect", "F1", "peak RSS MB", "stages (s)"):
-        table.add_column(col, justify="left" if col in ("file", "method", "stages (s)") else "right")
+    table = Table(title="vidscan bench (one machine, one run: compare rows with each other)", title_justify="left")
+    for col in ("file", "method", "wall s", "x realtime", "frames/s", "vs PySceneDetect", "F1"):
+        table.add_column(col, justify="left" if col in ("file", "method") else "right", overflow="fold")
     for r in report["results"]:
         if "error" in r:
-            table.add_row(r["file"], r["method"], "-", "-", "-", "-", "-", "-", r["error"][:60])
+            table.add_row(r["file"], r["method"], "-", "-", "-", "-", "-")
             continue
         ratio = report["speed_vs_pyscenedetect"].get(f"{r['file']}:{r['method']}")
-        stages = ", ".join(f"{k.replace('_s', '')} {v:.1f}" for k, v in (r.get("stages_s") or {}).items() if v >= 0.05)
-        if "full_rate_fraction" in r:
-            stages += f" (decoded {100 * r['full_rate_fraction']:.0f}% of frames)"
         table.add_row(r["file"], r["method"], f"{r['wall_s']:.1f}", f"{r['x_realtime']:.1f}", f"{r['fps']:.0f}",
-                      f"{ratio:.2f}x" if ratio else "", f"{r['f1']:.3f}" if "f1" in r else "", f"{r['peak_rss_mb']:.0f}", stages)
-    Console(width=200).print(table)
+                      f"{ratio:.2f}x faster" if ratio else "", f"{r['f1']:.3f}" if "f1" in r else "")
+    for method in missing:
+        table.add_row("(all)", method, "-", "-", "-", "-", "-")
+    console = Console(width=100)
+    console.print(table)
+    for r in report["results"]:
+        if "error" in r:
+            console.print(f"{r['file']} {r['method']}: {r['error']}", markup=False, highlight=False)
+    for method in missing:
+        console.print(f"{method}: not installed: {INSTALL_PEERS}", markup=False, highlight=False)
+    if details:
+        console.print(f"per-stage times, memory and frames decoded: {details}", markup=False, highlight=False)
 
 
 def save(report: dict[str, Any], path: str | Path) -> None:

@@ -233,7 +233,7 @@ def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity
     samples = 0
     with open_video(video, backend) as source:
         info = source.info
-        progress.start(Path(video).name, info.duration_s)
+        progress.start(f"decoding + comparing {Path(video).name}", info.duration_s)
         try:
             size = emb.frame_size(info.width, info.height)
 

@@ -168,7 +168,7 @@ def embed_video_multi(
         collectors = {i: Collector(requests[i][0], requests[i][1], route) for i in todo}
         size = max((requests[i][0].frame_size(info.width, info.height) for i in todo), key=lambda wh: wh[0] * wh[1])
         decode_batch = min(64, min(requests[i][0].batch_size for i in todo))
-        progress.start(Path(path).name, info.duration_s)
+        progress.start(f"decoding + embedding {Path(path).name}", info.duration_s)
         try:
             for batch in prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
                 for collector in collectors.values():

@@ -60,10 +60,12 @@ class ConsoleProgress:
 
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>5.1f}%"),
+                BarColumn(bar_width=24),
+                TextColumn("{task.percentage:>3.0f}%"),
                 TextColumn("{task.fields[speed]}"),
+                TextColumn("elapsed"),
                 TimeElapsedColumn(),
+                TextColumn("left"),
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=True,
@@ -79,10 +81,24 @@ class ConsoleProgress:
             self._bar.update(self._task, completed=completed, speed=f"{speed:.1f}x realtime" if self.unit.startswith("s") else "")
         elif now - self._last_print >= self.interval:
             self._last_print = now
-            pct = f" ({100 * completed / self._total:.0f}%)" if self._total else ""
-            print(f"{self._description}: {completed:.0f}/{self._total:.0f} {self.unit}{pct}, {speed:.1f}x realtime", file=sys.stderr, flush=True)
+            print(plain_line(self._description, completed, self._total, self.unit, now - self._started), file=sys.stderr, flush=True)
 
     def finish(self) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def plain_line(description: str, completed: float, total: float, unit: str, elapsed_s: float) -> str:
+    """One progress line for a log: what, how far, how fast, and the time spent and left, each labelled."""
+    speed = completed / max(elapsed_s, 1e-6)
+    pct = f" ({100 * completed / total:.0f}%)" if total else ""
+    left = f", left {clock(elapsed_s * (total - completed) / completed)}" if total and completed > 0 else ""
+    pace = f", {speed:.1f}x realtime" if unit.startswith("s") else ""
+    return f"{description}: {completed:.0f}/{total:.0f} {unit}{pct}{pace}, elapsed {clock(elapsed_s)}{left}"
+
+
+def clock(seconds: float) -> str:
+    """``H:MM:SS`` (as rich's time columns show it)."""
+    whole = int(max(0.0, seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

@@ -41,6 +41,7 @@ from vidscan.timeline import timecode
 from vidscan.video import Sampling, read_frames
 from vidscan.options import EmbedderSpec, built_embedder
 from vidscan.video.base import DEFAULT_BACKEND, check_readable_file
+from vidscan.plural import plural
 
 #: A text query is embedded as typed and in CLIP's training-caption style; the two are averaged
 #: (prompt ensembling). Bare phrases like "goal celebration" match a little better this way.
@@ -238,7 +239,7 @@ def search(
         decode_s += video.timings.get("decode_s", 0.0) + video.timings.get("embed_s", 0.0)
     if not candidates:
         reason = f"; first: {failed[0][1]}" if failed else ""
-        raise InputError(f"none of the {len(videos)} videos could be searched{reason}", path=str(target))
+        raise InputError(f"none of the {plural(len(videos), 'video')} could be searched{reason}", path=str(target))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     hits = [Hit(rank=k + 1, file=f, frame=fr, time_s=t, score=s) for k, (s, f, fr, t) in enumerate(candidates[:top])]
     settings = {

@@ -5,6 +5,7 @@ A rich bar on a terminal; off a terminal (logs, CI, nohup) one plain line every
 """
 
 from __future__ import annotations
+from vidscan.plural import plural
 
 import sys
 import time
@@ -58,11 +59,11 @@ class ConsoleBatchProgress:
             self._bar.start()
             self._task = self._bar.add_task("batch", total=self.total_bytes, files=self._files_text())
         else:
-            print(f"batch: {files} videos to process with {workers} worker(s)", file=sys.stderr, flush=True)
+            print(f"batch: {plural(files, 'video')} to process with {plural(workers, 'worker')}", file=sys.stderr, flush=True)
 
     def _files_text(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"{self.done}/{self.files} files{failed}"
+        return f"{self.done}/{plural(self.files, 'file')}{failed}"
 
     def advance(self, nbytes: int, ok: bool, name: str) -> None:
         self.done += 1

@@ -9,9 +9,10 @@ import click
 from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, config_defaults, labelling_options, task_options
 from vidscan.config import MAX_SECONDS, SCHEMA
 from vidscan.errors import PartialFailure
+from vidscan.plural import plural
 
 
-@click.command()
+@click.command(short_help="Run scenes or classify over a whole archive (resumable).")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help=f"Output folder: per-video results under videos/, summary.csv/.parquet, the manifest. {CREATES_FOLDERS}")
@@ -47,7 +48,7 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
     Examples:
       vidscan batch archive/ --out results/
       vidscan batch archive/ --out results/ --config sample_configs/archive_batch.toml
-      vidscan batch 'archive/**/*.mkv' --out results/ --examples my_examples/ --workers 4 --timeout-per-file 1800
+      vidscan batch 'archive/**/*.mkv' --out results/ --examples my_examples/ --timeout-per-file 1800
       vidscan batch paths.txt --out /shared/results --engine ray --address auto
     """
     from vidscan.batch import BatchOptions, BatchSettings, discover_inputs, load_batch_config, run_batch
@@ -97,7 +98,7 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
     if not run.quiet:
         _print_report(report)
     if report.failed:
-        raise PartialFailure(f"{report.failed} of {report.total} videos failed; reasons in {report.summary_files[0]}")
+        raise PartialFailure(f"{report.failed} of {plural(report.total, 'video')} failed; reasons in {report.summary_files[0]}")
 
 
 def _print_report(report) -> None:
@@ -111,7 +112,7 @@ def _print_report(report) -> None:
     note = f" ({'; '.join(notes)})" if notes else ""
     speed = f", {report.video_seconds / report.wall_s:.1f}x realtime" if report.video_seconds and report.wall_s else ""
     workers = f" with {report.workers} worker(s)" if report.workers else ""
-    click.echo(f"batch: {report.total} videos: {report.done} done, {report.failed} failed{note}; "
+    click.echo(f"batch: {plural(report.total, 'video')}: {report.done} done, {report.failed} failed{note}; "
                f"this run processed {report.processed} in {report.wall_s:.1f} s{workers}{speed}", err=True)
     for path, error in report.failures[:20]:
         click.echo(f"  failed: {path}: {error}", err=True)

@@ -6,19 +6,21 @@ from pathlib import Path
 
 import click
 
+from vidscan.bench import DEFAULT_REPORT
 from vidscan.cli.common import CREATES_FOLDERS
 
 
-@click.command()
+@click.command(short_help="Time vidscan (and PySceneDetect) on your files.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
               help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, classify-coarse, pyscenedetect.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where models run (auto: the GPU when there is one).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help=f"Also write the results as JSON. {CREATES_FOLDERS}")
-def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | None) -> None:
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REPORT, show_default=True,
+              help=f"Where to write the full results (per-stage times, memory, frames decoded) as JSON. {CREATES_FOLDERS}")
+def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path) -> None:
     """Time each method on PATHS (files or folders of videos): per-stage seconds, frames/s,
     x realtime, peak memory, and F1 where a <name>.truth.json sits beside the video."""
-    from vidscan.bench import METHODS, PEERS, benchmark, find_inputs, missing_peers, print_report, save
+    from vidscan.bench import INSTALL_PEERS, METHODS, benchmark, find_inputs, missing_peers, print_report, save
     from vidscan.errors import UsageError
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
@@ -29,17 +31,13 @@ def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path | N
         raise UsageError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     missing = missing_peers(chosen)
     if missing and len(missing) == len(chosen):
-        raise UsageError(f"nothing to run: {', '.join(missing)} needs pip install {' '.join(PEERS[m] for m in missing)}")
-    for method in missing:
-        click.echo(f"vidscan: warning: {method} left out: pip install {PEERS[method]}", err=True)
+        raise UsageError(f"nothing to run: {', '.join(missing)} is not installed: {INSTALL_PEERS}")
     chosen = [m for m in chosen if m not in missing]
     files = find_inputs(list(paths))  # every input checked before any timing run (exit 3)
-    if json_out:
-        from vidscan.atomic import check_target
+    from vidscan.atomic import check_target
 
-        check_target(json_out, inputs=files)  # before any timing run (exit 5)
+    check_target(json_out, inputs=files)  # before any timing run (exit 5)
     report = benchmark(files, chosen, device, log=lambda m: click.echo(m, err=True))
-    print_report(report)
-    if json_out:
-        save(report, json_out)
-        click.echo(f"wrote {json_out}")
+    report["not_installed"] = {method: INSTALL_PEERS for method in missing}
+    save(report, json_out)
+    print_report(report, missing, details=str(json_out))

@@ -9,7 +9,7 @@ from vidscan.cli.exports import declared_outputs, export_options, wants_embeddin
 from vidscan.errors import UsageError
 
 
-@click.command()
+@click.command(short_help="Label each segment and total the time per label.")
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--labels", help="Comma-separated labels for zero-shot CLIP, e.g. ad,game,commentary.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=str), help="TOML file with labels, prompts, examples and defaults.")

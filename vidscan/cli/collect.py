@@ -8,7 +8,7 @@ from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, task_opt
 from vidscan.config import MAX_SECONDS
 
 
-@click.command()
+@click.command(short_help="Save the visually distinct frames of a video as images.")
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help=f"Folder for the images and manifest.csv. {CREATES_FOLDERS}")

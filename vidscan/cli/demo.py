@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat
+from vidscan.plural import plural
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
@@ -19,7 +20,7 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
     return w, h
 
 
-@click.command("demo-video")
+@click.command("demo-video", short_help="Make a synthetic broadcast with known boundaries (offline).")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=str), default="demo.mp4")
 @click.option("--seconds", type=FiniteFloat(min=5, max=4 * 3600), default=40, show_default=True, help="Length of the video.")
 @click.option("--size", default="640x360", show_default=True, callback=_size, help="Frame size, WIDTHxHEIGHT.")
@@ -63,10 +64,10 @@ def demo_video(output: str, seconds: float, size: tuple[int, int], fps: int, see
         from rich.console import Console
 
         console = Console(stderr=True)
-        with console.status(f"rendering {output} ({len(program.shots)} shots)…"), outputs:
+        with console.status(f"rendering {output} ({plural(len(program.shots), 'shot')})…"), outputs:
             truth = render(program, output, truth_path=truth_path)
         console.print(
-            f"wrote {output}: {truth.duration_s:.1f} s, {truth.frame_count} frames, {len(truth.boundaries)} boundaries; "
+            f"wrote {output}: {truth.duration_s:.1f} s, {plural(truth.frame_count, 'frame')}, {plural(len(truth.boundaries), 'boundary', 'boundaries')}; "
             + (f"ground truth in {truth_path}" if truth_path else "no ground truth file (the output is a device or FIFO)")
         )
     if examples:

@@ -19,6 +19,7 @@ import click
 from vidscan.cli.common import CREATES_FOLDERS
 from vidscan.errors import UsageError
 from vidscan.registry import Registry
+from vidscan.plural import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +73,7 @@ def _save_frames(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
     from vidscan.export import save_frames
 
     images = save_frames(request.timeline, path, video=request.video)
-    return [(f"{len(images)} frames", Path(path))]
+    return [(plural(len(images), "frame"), Path(path))]
 
 
 def _embeddings(request: ExportRequest, path: str) -> list[tuple[str, Path]]:

@@ -7,12 +7,12 @@ import click
 from vidscan.errors import UsageError
 
 
-@click.group()
+@click.group(short_help="List open_clip models and download their weights.")
 def models() -> None:
     """List open_clip models and download their weights (for offline machines)."""
 
 
-@models.command("list")
+@models.command("list", short_help="Models and their pretrained tags; * marks weights on this machine.")
 @click.option("--model", help="Only this architecture.")
 def list_models(model: str | None) -> None:
     """Architectures with pretrained tags; '*' marks weights already on this machine."""

@@ -8,7 +8,7 @@ from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, default_output, forma
 from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
 
 
-@click.command()
+@click.command(short_help="Shot and scene boundaries of a video, as a timeline.")
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the timeline: .csv, .json, .jsonl or .parquet ('-' for stdout). "

@@ -7,9 +7,10 @@ import click
 from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, format_option, task_options, write_table_to_stdout
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import PartialFailure, UsageError
+from vidscan.plural import plural
 
 
-@click.command()
+@click.command(short_help="Find the frames of videos that match a text or an image.")
 @click.argument("args", nargs=-1, required=True, metavar="[QUERY] VIDEO_OR_FOLDER")
 @click.option("--image", type=click.Path(dir_okay=False, path_type=str), help="Search with this image instead of a text query (works with --embedder features too).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many hits to return (across all files).")
@@ -72,7 +73,7 @@ def search(args: tuple[str, ...], image: str | None, top: int, min_gap: float, r
     if not run.quiet and output != "-":
         _print_hits(result, output, thumbnails)
     if result.failed:
-        raise PartialFailure(f"{len(result.failed)} of {len(result.failed) + result.stats['videos']} videos could not be searched "
+        raise PartialFailure(f"{len(result.failed)} of {plural(len(result.failed) + result.stats['videos'], 'video')} could not be searched "
                                f"(first: {result.failed[0][0]}); the results cover the others")
 
 
@@ -112,7 +113,7 @@ def _print_hits(result, output: str | None, thumbnails: str | None) -> None:
         table.add_row(str(h.rank), h.file, h.timecode, str(h.frame), f"{h.score:.4f}")
     console = console_for_tables()
     console.print(table)
-    console.print(f"searched {stats['samples_scored']} frames of {stats['videos']} video(s) ({stats['videos_from_cache']} from the cache) "
+    console.print(f"searched {plural(stats['samples_scored'], 'frame')} of {plural(stats['videos'], 'video')} ({stats['videos_from_cache']} from the cache) "
                   f"in {stats['total_s']:.1f}s")
     if output:
         console.print(f"wrote {output}")

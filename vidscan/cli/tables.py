@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 
 from vidscan.timeline import Timeline, timecode
+from vidscan.plural import plural
 
 
 def console_for_tables():
-    """Full width on a terminal; 120 columns when piped (rich would squeeze tables into 80)."""
+    """At most 100 columns (wider detail goes to the files written); 100 when piped (rich would squeeze tables into 80)."""
     from rich.console import Console
 
     console = Console()
-    return console if console.is_terminal else Console(width=120)
+    return Console(width=min(console.width, 100)) if console.is_terminal else Console(width=100)
 
 
 def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
@@ -20,7 +21,7 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     from rich.table import Table
 
     console = console_for_tables()
-    table = Table(title=f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)}", title_justify="left")
+    table = Table(title=f"{plural(len(timeline.segments), 'segment')} in {timecode(timeline.duration_s)}", title_justify="left")
     for col, justify in (("#", "right"), ("start", "left"), ("end", "left"), ("duration", "right"), ("frames", "right"), ("begins with", "left")):
         table.add_column(col, justify=justify)
     labelled = timeline.has_labels
@@ -47,7 +48,7 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     t = timeline.stats.get("timings_s", {})
     total = t.get("total_s") or 0
     speed = f", {timeline.duration_s / total:.1f}x realtime" if total else ""
-    console.print(f"wrote {written} ({timeline.stats.get('frames_decoded', 0)} frames{speed})")
+    console.print(f"wrote {written} ({plural(timeline.stats.get('frames_decoded', 0), 'frame')}{speed})")
 
 
 def print_totals(totals, duration_s: float) -> None:

@@ -16,6 +16,7 @@ from vidscan.report.palette import label_colours
 from vidscan.report.style import page
 from vidscan.report.svg import share_strip, short_timecode
 from vidscan.timeline import Timeline, timecode
+from vidscan.plural import plural
 
 
 @dataclass
@@ -55,7 +56,7 @@ def render_index_page(entries: Sequence[IndexEntry], base: str | Path = ".", tit
     total_s = sum(e.duration_s for e in entries)
     table = (f'<table class="index"><thead><tr><th>video</th><th class="num">duration</th><th class="num">segments</th>{head}'
              f"{'<th>share</th>' if labels else ''}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-    body = (f"<header><h1>{escape(title)}</h1><p class=\"sub\">{len(entries)} videos · {timecode(total_s)} in all</p></header>"
+    body = (f"<header><h1>{escape(title)}</h1><p class=\"sub\">{plural(len(entries), 'video')} · {timecode(total_s)} in all</p></header>"
             f"<section>{table}</section><footer>vidscan</footer>")
     return page(title, body)
 

@@ -20,6 +20,7 @@ from vidscan.report.style import page
 from vidscan.report.svg import score_chart, short_timecode, timeline_bar, totals_chart
 from vidscan.report.thumbs import segment_thumbnails
 from vidscan.timeline import Segment, Timeline, timecode
+from vidscan.plural import plural
 
 
 def render_report(timeline: Timeline, *, video: str | Path | None = None, totals: pd.DataFrame | None = None,
@@ -79,7 +80,7 @@ def _header(timeline: Timeline, name: str) -> str:
     meta = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(val)}</dd></div>" for k, val in facts)
     rows = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(val)}</dd></div>" for k, val in _flatten(timeline.settings))
     settings = f'<h3>Settings</h3><dl class="settings">{rows}</dl>' if rows else ""
-    sub = f"{len(timeline.segments)} segments in {timecode(timeline.duration_s)} · {escape(v.path)}"
+    sub = f"{plural(len(timeline.segments), 'segment')} in {timecode(timeline.duration_s)} · {escape(v.path)}"
     return (f"<header><h1>{escape(name)}</h1><p class=\"sub\">{sub}</p></header>"
             f'<section class="video-meta"><h2>Video and settings</h2><dl class="meta">{meta}</dl>{settings}</section>')
 
@@ -135,7 +136,7 @@ def _card(seg: Segment, thumb: str | None, colour: str, hours: bool) -> str:
         f'<div class="thumb">{img}<span class="num">#{seg.index}</span></div>'
         f'<div class="stripe" style="background:{colour}"></div>'
         f'<figcaption><div class="times">{short_timecode(seg.start_s, hours)} – {short_timecode(seg.end_s, hours)}</div>'
-        f'<div class="dur">{seg.duration_s:.2f} s · {seg.frames} frames</div>{label}{begins}</figcaption></figure>'
+        f'<div class="dur">{seg.duration_s:.2f} s · {plural(seg.frames, "frame")}</div>{label}{begins}</figcaption></figure>'
     )
 
 

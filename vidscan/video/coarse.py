@@ -126,7 +126,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         tb = stream.time_base
         start = int(stream.start_time) if stream.start_time is not None else None
         reorders = bool(stream.codec_context.has_b_frames)
-        progress.start(Path(path).name + " (keyframes)", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
+        progress.start(f"scanning keyframes {Path(path).name}", max(1.0, float(stream.duration * tb)) if stream.duration else 1.0)
         for packet in demux_tolerantly(container, stream):
             scan.add(packet)
             if packet.is_keyframe and packet.pts is not None:
@@ -367,7 +367,7 @@ def embed_coarse_to_fine(
         pieces.append(last)
     stats = CoarseStats(keyframes=len(key_idx), frames=n, candidate_stretches=len(stretches), pieces=len(pieces), workers=workers,
                         decoded=decoded)
-    progress.start(Path(path).name + " (fine)", float(max(1, len(pieces))))
+    progress.start(f"decoding around cuts {Path(path).name}", float(max(1, len(pieces))))
     t_fine = time.perf_counter()
     local = threading.local()
     decoders: list[GopDecoder] = []
