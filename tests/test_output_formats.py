@@ -186,7 +186,7 @@ def test_parquet_without_pyarrow_says_what_to_install(monkeypatch) -> None:
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
-    with pytest.raises(UsageError, match="pip install pyarrow"):
+    with pytest.raises(UsageError, match=r"pip install 'vidscan\[parquet\]'"):
         format_for("t.parquet", None)
 
 

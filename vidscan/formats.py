@@ -10,7 +10,6 @@ and the JSON's metadata as JSON under the file's key-value metadata key ``b"vids
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import stat
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidscan.atomic import atomic_write_bytes, atomic_write_text
-from vidscan.errors import UsageError
+from vidscan.errors import ModelUnavailableError, UsageError
+from vidscan.extras import require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +36,7 @@ class TableFormat:
     extensions: tuple[str, ...]
     description: str
     to_stdout: bool = True
-    needs: str | None = None  # an importable module the format needs (an optional dependency)
+    extra: str | None = None  # the optional part of vidscan it needs (vidscan.extras)
 
 
 #: Every table format, by ``--format`` name; the first is the default.
@@ -47,7 +47,7 @@ FORMATS: dict[str, TableFormat] = {
         TableFormat("json", (".json",), "rows and metadata: video, settings, version (json.load; follows the JSON schema)"),
         TableFormat("jsonl", (".jsonl", ".ndjson"), "one JSON object per row (pandas.read_json(lines=True))"),
         TableFormat("parquet", (".parquet", ".pq"), "rows with typed columns, the JSON's metadata under key 'vidscan' "
-                    "(pandas.read_parquet)", to_stdout=False, needs="pyarrow"),
+                    "(pandas.read_parquet)", to_stdout=False, extra="parquet"),
     )
 }
 DEFAULT_FORMAT = "csv"
@@ -85,8 +85,11 @@ def format_for(output: str | Path | None, fmt: str | None) -> str:
     chosen = FORMATS[fmt or DEFAULT_FORMAT]
     if str(output) == "-" and not chosen.to_stdout:
         raise UsageError(f"{chosen.name} is binary and cannot go to standard output: give a file name (-o x{chosen.extensions[0]})")
-    if chosen.needs and importlib.util.find_spec(chosen.needs) is None:
-        raise UsageError(f"{chosen.name} output needs {chosen.needs}: pip install {chosen.needs}")
+    if chosen.extra:
+        try:
+            require(chosen.extra)
+        except ModelUnavailableError as exc:  # an option that cannot be used here: a usage error, before any work
+            raise UsageError(str(exc)) from None
     return chosen.name
 
 

@@ -16,6 +16,9 @@ def models() -> None:
 @click.option("--model", help="Only this architecture.")
 def list_models(model: str | None) -> None:
     """Architectures with pretrained tags; '*' marks weights already on this machine."""
+    from vidscan.extras import require
+
+    require("clip")
     import open_clip
     from rich.console import Console
     from rich.table import Table
@@ -39,6 +42,9 @@ def list_models(model: str | None) -> None:
 def download(model: str, tag: str, cache_dir: str | None) -> None:
     """Download MODEL's TAG weights now, so later runs work offline."""
     from vidscan.embed.clip import download_weights
+    from vidscan.extras import require
+
+    require("clip")
 
     path = download_weights(model, tag, cache_dir)  # offline or failed: one line, exit 4, within seconds
     click.echo(f"downloaded {model}/{tag} to {path}")

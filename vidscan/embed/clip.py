@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from vidscan.embed.base import Embedder, check_frames
+from vidscan.extras import require
 from vidscan.embed.registry import CLIP_FITS, DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED
 from vidscan.errors import ModelUnavailableError, UsageError
 
@@ -210,7 +211,7 @@ def no_weights_anywhere(cache_dir: str | None = None) -> bool:
     in the Hugging Face cache (or ``cache_dir``) and nothing in ``~/.cache/clip``. Cheap (no
     open_clip import, which costs seconds), so an offline machine that never fetched weights
     is told at once; with anything there, the exact lookup decides."""
-    from huggingface_hub.constants import HF_HUB_CACHE
+    from huggingface_hub.constants import HF_HUB_CACHE  # after require("clip")
 
     hub = Path(cache_dir or HF_HUB_CACHE).expanduser()
     if any(hub.glob("models--*/snapshots/*/open_clip_*")) or any(hub.glob("models--*/snapshots/*/*/open_clip_*")):
@@ -223,7 +224,9 @@ def no_weights_anywhere(cache_dir: str | None = None) -> bool:
 def check_weights_quickly(model: str, pretrained: str | None, cache_dir: str | None = None) -> None:
     """Fail in well under a second, before open_clip and torch are imported, when the weights
     ``pretrained`` names certainly cannot be had: a checkpoint path that is not a file, or a tag
-    on a machine that is offline and holds no CLIP weights at all."""
+    on a machine that is offline and holds no CLIP weights at all (or torch and open_clip are
+    not installed)."""
+    require("clip")
     if pretrained is None or str(pretrained).lower() in _RANDOM:
         return
     pretrained = str(pretrained)
@@ -319,6 +322,7 @@ class ClipEmbedder(Embedder):
         batch_size: int | None = None,
         cache_dir: str | None = None,
     ) -> None:
+        require("clip")
         import open_clip
         import torch
 
