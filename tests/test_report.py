@@ -111,7 +111,7 @@ def test_index_page_links_reports(labelled, timeline, tmp_path):
     assert [a["href"] for t, a in page.tags if t == "a"] == ["reports/a%20b.html", "reports/plain.html"]
     assert len(page.with_class("entry", "tr")) == 2
     assert "<script>alert" not in html and "four &lt;shots&gt;" in html
-    assert len([t for t, _ in page.tags if t == "th"]) == 3 + 3 + 1  # video, duration, segments, 3 labels, share
+    assert len([t for t, _ in page.tags if t == "th"]) == 1 + 3 + 3 + 1  # picture, video, duration, segments, 3 labels, share
 
 
 def chromium() -> str:
@@ -140,3 +140,94 @@ def test_report_renders_in_headless_chromium(labelled, tmp_path):
     assert pixels.shape == (2000, 1280) and pixels.std() > 20  # not a blank page
     dom = Page(run_chromium("--dump-dom", report.as_uri()).stdout)
     assert len(dom.with_class("seg-block")) == len(dom.with_class("segment")) == len(dom.with_class("thumb-img")) == 4
+
+
+# -- the report explains itself (issue 13) ----------------------------------------------------
+
+def test_settings_are_named_in_plain_words_with_the_raw_key_kept(timeline):
+    html = render_report(timeline, thumbnails=False)
+    page = Page(html)
+    rows = {a["title"] for t, a in page.tags if t == "div" and a.get("title", "").startswith(("detector.", "embedder.", "sampling"))}
+    assert {"detector.min_scene_len", "embedder.name", "sampling"} <= rows
+    assert "Shortest shot" in html and "0.1 s" in html and "weight-free colour and layout features" in html
+    assert "features-v2:w128" not in html  # the identity string is not shown as a setting
+
+
+def test_the_legend_says_what_the_colours_and_lines_mean(timeline):
+    html = render_report(timeline, thumbnails=False)
+    assert "segments, alternating" not in html
+    assert "one block per shot" in html and "threshold: a spike above it is a cut" in html and "cut found" in html
+
+
+def test_shots_are_nested_in_their_scenes(timeline):
+    from vidscan.scene_level import switch_level
+    import copy
+
+    for level in ("shot", "scene"):
+        tl = switch_level(copy.deepcopy(timeline), level)
+        assert tl.alternate, "detect_scenes keeps both levels"
+        html = render_report(tl, thumbnails=False)
+        scenes, shots = (tl.segments, tl.alternate) if level == "scene" else (tl.alternate, tl.segments)
+        # each <details class="scene"> holds exactly the shots that start inside it
+        chunks = html.split('<details class="scene"')[1:]
+        assert len(chunks) == len(scenes)
+        for scene, chunk in zip(scenes, chunks):
+            inside = [s.index for s in shots if scene.start_frame <= s.start_frame < scene.end_frame]
+            anchor = "shot" if level == "scene" else "seg"
+            found = [int(x) for x in __import__("re").findall(rf'class="card segment shot" id="{anchor}-(\d+)"', chunk.split("</details>")[0])]
+            assert found == inside
+
+
+def test_each_segment_links_to_its_moment_in_the_video(timeline, video, tmp_path):
+    (tmp_path / "reports").mkdir()
+    path = write_report(timeline, tmp_path / "reports" / "r.html", video=video, thumbnails=False)
+    page = Page(path.read_text())
+    links = [a["href"] for a in page.with_class("seek", "a")]
+    assert len(links) == len(timeline.segments)
+    for seg, link in zip(timeline.segments, links):
+        target, seconds = link.split("#t=")
+        assert float(seconds) == pytest.approx(seg.start_s, abs=0.001)
+        from urllib.parse import unquote
+
+        assert (path.parent / unquote(target)).resolve() == video.resolve()  # relative to the report: they move together
+    assert f"from frame {timeline.segments[1].start_frame}" in path.read_text()
+
+
+def test_the_chart_and_the_json_carry_the_detectors_threshold(timeline):
+    import json
+
+    import jsonschema
+
+    assert len(timeline.score_thresholds) == len(timeline.score_curve) > 0
+    raw = timeline.to_dict()
+    assert raw["score_curve"]["thresholds"] == timeline.score_thresholds
+    schema = json.loads((Path(__file__).resolve().parent.parent / "vidscan" / "schemas" / "timeline-1.schema.json").read_text())
+    jsonschema.validate(raw, schema)
+    assert Timeline.from_dict(json.loads(json.dumps(raw))).score_thresholds == timeline.score_thresholds
+    # every cut found rose above its threshold there
+    times = [t for t, _ in timeline.score_curve]
+    for seg in timeline.segments[1:]:
+        if seg.transition == "cut":
+            k = min(range(len(times)), key=lambda i: abs(times[i] - seg.start_s))
+            assert timeline.score_curve[k][1] >= timeline.score_thresholds[k]
+    page = Page(render_report(timeline, thumbnails=False))
+    assert page.with_class("threshold-line", "polyline")
+
+
+def test_the_batch_index_has_a_thumbnail_per_video_and_a_row_per_failed_file(video, tmp_path):
+    from vidscan.cli.main import main
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(video, archive / "good.mp4")
+    (archive / "broken.mp4").write_bytes(video.read_bytes()[:3000])
+    assert main(["batch", str(archive), "--out", str(tmp_path / "out"), "--format", "html", "-q", "--no-cache", "--workers", "1"]) == 1
+    index = tmp_path / "out" / "index.html"
+    page = Page(index.read_text())
+    rows = page.with_class("entry", "tr")
+    assert len(rows) == 2 and len(page.with_class("failed", "tr")) == 1
+    assert "broken.mp4" in index.read_text() and "failed: " in index.read_text()
+    thumbs = page.with_class("index-thumb", "img")
+    assert len(thumbs) == 1
+    picture = Image.open(index.parent / thumbs[0]["src"])
+    assert picture.format == "JPEG" and picture.size[0] == 160

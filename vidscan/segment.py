@@ -72,7 +72,11 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
         "detector": det.params(),
     }
     timeline = build_timeline(video, boundaries, settings)
-    timeline.score_curve = downsample_curve(video.times, det.scores_)
+    picked = peak_indices(det.scores_, len(video.times))
+    timeline.score_curve = [(round(float(video.times[k]), 4), round(float(det.scores_[k]), 4)) for k in picked]
+    thresholds = getattr(det, "thresholds_", None)
+    if thresholds is not None and len(thresholds) == len(det.scores_) and len(picked):
+        timeline.score_thresholds = [round(float(thresholds[k]), 4) for k in picked]
     if video.embeddings.dtype == np.float32:
         add_scene_level(timeline, video.times, video.embeddings)
     timeline.stats["timings_s"]["total_s"] = round(time.perf_counter() - t0, 4)
@@ -80,15 +84,12 @@ def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, ba
     return timeline
 
 
-def downsample_curve(times: np.ndarray, scores: np.ndarray, points: int = 2000) -> list[tuple[float, float]]:
-    """At most ``points`` (time, score) pairs, keeping each bucket's peak so boundaries stay visible."""
-    if len(scores) == 0 or len(scores) != len(times):
+def peak_indices(scores: np.ndarray, samples: int, points: int = 2000) -> list[int]:
+    """Indices of at most ``points`` samples of the score curve, keeping each bucket's peak so
+    boundaries stay visible; none when the curve does not cover the ``samples``."""
+    if len(scores) == 0 or len(scores) != samples:
         return []
     if len(scores) <= points:
-        return [(round(float(t), 4), round(float(v), 4)) for t, v in zip(times, scores)]
+        return list(range(len(scores)))
     edges = np.linspace(0, len(scores), points + 1).astype(int)
-    out = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        k = a + int(np.argmax(scores[a:b]))
-        out.append((round(float(times[k]), 4), round(float(scores[k]), 4)))
-    return out
+    return [int(a + np.argmax(scores[a:b])) for a, b in zip(edges[:-1], edges[1:])]

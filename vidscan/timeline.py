@@ -105,6 +105,9 @@ class Timeline:
     stats: dict[str, Any] = field(default_factory=dict)
     #: Per-sample boundary score curve (time_s, score), for reports; not written to CSV.
     score_curve: list[tuple[float, float]] = field(default_factory=list)
+    #: The level each point of ``score_curve`` had to reach to be a boundary (empty when the
+    #: detector has none): the report draws it so a reader sees why a peak was or was not a cut.
+    score_thresholds: list[float] = field(default_factory=list)
     version: str = __version__
     #: Which level ``segments`` holds ("shot" or "scene"); the other level, if computed.
     level: str = "shot"
@@ -172,7 +175,8 @@ class Timeline:
             "level": self.level,
             "segments": [_segment_dict(s) for s in self.segments],
             **({("scenes" if self.level == "shot" else "shots"): [_segment_dict(s) for s in self.alternate]} if self.alternate else {}),
-            "score_curve": {"times_s": [t for t, _ in self.score_curve], "scores": [v for _, v in self.score_curve]},
+            "score_curve": {"times_s": [t for t, _ in self.score_curve], "scores": [v for _, v in self.score_curve],
+                            **({"thresholds": self.score_thresholds} if self.score_thresholds else {})},
         }
 
     def to_json(self, path: str | Path) -> None:
@@ -196,6 +200,7 @@ class Timeline:
             settings=raw.get("settings", {}),
             stats=raw.get("stats", {}),
             score_curve=list(zip(curve.get("times_s", []), curve.get("scores", []))),
+            score_thresholds=list(curve.get("thresholds", [])),
             version=raw.get("vidscan_version", ""),
             level=level,
             alternate=alternate,

@@ -86,20 +86,25 @@ INDEX_HTML = "index.html"
 
 
 def write_index(out: Path, inputs: list[InputVideo], rows: dict[str, VideoRow | None]) -> Path | None:
-    """DIR/index.html linking every finished video's report (only when reports were written)."""
-    from vidscan.batch.work import REPORT
+    """DIR/index.html: a row for every input, linking its report with a thumbnail, or saying
+    why it has none (failed, with the reason; not processed); only when reports were written."""
+    from vidscan.batch.work import REPORT, THUMBNAIL
     from vidscan.report import IndexEntry, write_index_page
 
     entries = []
     for video in inputs:
         row = rows.get(video.key)
-        if row is None or row.state != "done":
-            continue
-        report = out / VIDEOS_FOLDER / row.output / REPORT
-        if report.exists():
+        folder = out / VIDEOS_FOLDER / row.output if row is not None and row.output else None
+        report = folder / REPORT if folder is not None else None
+        if row is not None and row.state == "done" and report is not None and report.exists():
+            thumbnail = folder / THUMBNAIL
             entries.append(IndexEntry(name=video.path, report=report, duration_s=row.duration_s or 0.0, segments=row.segments or 0,
-                                      totals=dict(row.label_seconds)))
-    if not entries:
+                                      totals=dict(row.label_seconds), thumbnail=thumbnail if thumbnail.exists() else None))
+        else:
+            reason = (f"failed: {row.error}" if row is not None and row.state == "failed" and row.error
+                      else "not processed" if row is None or row.state != "done" else "no report (html was not asked for)")
+            entries.append(IndexEntry(name=video.path, report=None, duration_s=0.0, segments=0, error=reason))
+    if not any(e.report is not None for e in entries):
         return None
     refuse_links(out / INDEX_HTML)
     return write_index_page(entries, out / INDEX_HTML, title=f"vidscan batch: {len(entries)} videos")

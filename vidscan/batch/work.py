@@ -11,15 +11,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidscan.batch.settings import BatchSettings
 from vidscan.errors import VidscanError
 from vidscan.formats import extension
 
+if TYPE_CHECKING:
+    from vidscan.timeline import Timeline
+
 TIMELINE = "timeline"
 TOTALS = "totals"
 REPORT = "report.html"
+#: With html output: the video's middle frame, small, for the batch's index page.
+THUMBNAIL = "thumbnail.jpg"
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ class VideoWorker:
                 from vidscan.report import write_report
 
                 write_report(timeline, out / REPORT, video=job.path, totals=totals)
-                files.append(REPORT)
+                write_thumbnail(timeline, job.path, out / THUMBNAIL)
+                files += [REPORT, THUMBNAIL]
                 continue
             name = f"{TIMELINE}{extension(fmt)}"
             timeline.write(out / name, fmt)
@@ -117,6 +123,18 @@ class VideoWorker:
                 files.append(name)
         return VideoOutcome(ok=True, duration_s=float(timeline.duration_s), segments=len(timeline.segments),
                             label_seconds=label_seconds, files=sorted(files))
+
+
+def write_thumbnail(timeline: "Timeline", video: str, path: Path, width: int = 160) -> None:
+    """The frame in the middle of the video, ``width`` pixels wide, as a JPEG (the index page's picture)."""
+    from vidscan.atomic import atomic_write_bytes
+    from vidscan.export.frames import grab_frames, jpeg_bytes
+    from vidscan.report.thumbs import thumbnail_size
+
+    size = thumbnail_size(timeline.video.width, timeline.video.height, width)
+    batch = grab_frames(video, [max(0, timeline.frame_count // 2)], size=size)
+    if len(batch.frames):
+        atomic_write_bytes(path, jpeg_bytes(batch.frames[0], 80))
 
 
 def strip_path(message: str, path: str) -> str:

@@ -161,7 +161,7 @@ class AdaptiveDetector(BoundaryDetector):
         n = len(x)
         self._boundaries = []
         if n < 2:
-            self.scores_ = np.zeros(n, np.float32)
+            self.scores_ = self.thresholds_ = np.zeros(n, np.float32)
             return self
         sps = float(samples_per_second)
         scores = self._scores(x, diffs)
@@ -194,6 +194,7 @@ class AdaptiveDetector(BoundaryDetector):
             candidate = candidate | ((scores >= self.min_score) & (scores >= self.ratio * np.maximum(level, self.still)))
             candidate[0] = False
         self.ratios_ = (scores / np.maximum(level, self.still)).astype(np.float32)
+        self.thresholds_ = np.maximum(self.min_score, self.ratio * np.maximum(level, self.still)).astype(np.float32)
         found = [int(i) for i in np.flatnonzero(candidate)]
         found = self._drop_transients(x, scores, found, luma, sps)
         min_gap = max(1, int(round(self.min_scene_len * sps)))

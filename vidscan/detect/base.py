@@ -102,6 +102,10 @@ class BoundaryDetector(ABC):
     #: Per-sample boundary score of the last fit (the report's curve); empty when the
     #: detector has none. Detectors assign their own array; this default is never written to.
     scores_: np.ndarray = np.zeros(0, np.float32)
+    #: Per-sample level a score had to reach to count as a boundary in the last fit, for the
+    #: report's chart (a reader sees why a peak was or was not a cut); empty when the detector
+    #: has no such level (a global change-point search).
+    thresholds_: np.ndarray = np.zeros(0, np.float32)
 
     def attach_frames(self, reader: "FrameReader") -> None:
         """Receive ``reader(sample_indices) -> uint8 [K, H, W, 3]`` (frames at

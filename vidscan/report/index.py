@@ -24,11 +24,15 @@ class IndexEntry:
     """One video on the index page: its name, numbers, per-label seconds and its report."""
 
     name: str
-    report: str | Path
+    report: str | Path | None
     duration_s: float
     segments: int
     #: label -> seconds (empty for unlabelled timelines)
     totals: dict[str, float] = field(default_factory=dict)
+    #: A small picture of the video (a file beside the index or below it), if there is one.
+    thumbnail: str | Path | None = None
+    #: Why the video has no report (it failed, or was not processed); None when it has one.
+    error: str | None = None
 
     @classmethod
     def from_timeline(cls, timeline: Timeline, report: str | Path, totals: pd.DataFrame | None = None) -> "IndexEntry":
@@ -44,19 +48,28 @@ def render_index_page(entries: Sequence[IndexEntry], base: str | Path = ".", tit
     hours = any(e.duration_s >= 3600 for e in entries)
     rows = []
     for e in entries:
+        picture = (f'<img class="index-thumb" src="{escape(quote(_relative(e.thumbnail, base).replace(os.sep, "/")))}" alt="" loading="lazy">'
+                   if e.thumbnail else "")
+        if e.report is None:  # failed or not processed: the reason where the numbers would be
+            rows.append(f'<tr class="entry failed"><td>{picture}</td><td>{escape(e.name)}</td>'
+                        f'<td class="error" colspan="{2 + len(labels) + (1 if labels else 0)}">{escape(e.error or "no report")}</td></tr>')
+            continue
         href = quote(_relative(e.report, base).replace(os.sep, "/"))
         total = sum(e.totals.values()) or e.duration_s or 1.0
         cells = "".join(f'<td class="num">{_seconds_cell(e.totals.get(n), e.duration_s, hours)}</td>' for n in labels)
         strip = share_strip([(n, e.totals.get(n, 0.0) / total) for n in labels], colours) if labels else ""
         rows.append(
-            f'<tr class="entry"><td><a href="{escape(href)}">{escape(e.name)}</a></td>'
+            f'<tr class="entry"><td>{picture}</td><td><a href="{escape(href)}">{escape(e.name)}</a></td>'
             f'<td class="num">{short_timecode(e.duration_s, hours)}</td><td class="num">{e.segments}</td>{cells}'
             f"{'<td>' + strip + '</td>' if labels else ''}</tr>"
         )
-    total_s = sum(e.duration_s for e in entries)
-    table = (f'<table class="index"><thead><tr><th>video</th><th class="num">duration</th><th class="num">segments</th>{head}'
+    done = [e for e in entries if e.report is not None]
+    total_s = sum(e.duration_s for e in done)
+    failed = len(entries) - len(done)
+    table = (f'<table class="index"><thead><tr><th></th><th>video</th><th class="num">duration</th><th class="num">segments</th>{head}'
              f"{'<th>share</th>' if labels else ''}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-    body = (f"<header><h1>{escape(title)}</h1><p class=\"sub\">{plural(len(entries), 'video')} · {timecode(total_s)} in all</p></header>"
+    sub = f"{plural(len(entries), 'video')} · {timecode(total_s)} in all" + (f" · {failed} without a report (reasons below)" if failed else "")
+    body = (f"<header><h1>{escape(title)}</h1><p class=\"sub\">{sub}</p></header>"
             f"<section>{table}</section><footer>vidscan</footer>")
     return page(title, body)
 

@@ -23,7 +23,12 @@ h3 { margin:16px 0 6px; font-size:12px; font-weight:500; color:var(--muted); tex
 dl.settings { display:grid; grid-template-columns:repeat(auto-fill,minmax(340px,1fr)); gap:0 24px; margin:0; font-size:13px; }
 dl.settings div { display:flex; gap:10px; padding:3px 0; border-top:1px solid var(--line); min-width:0; }
 dl.settings dt { color:var(--muted); flex:0 0 auto; }
-dl.settings dd { margin:0; font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace; font-size:12px; overflow-wrap:anywhere; min-width:0; }
+dl.settings dd { margin:0; overflow-wrap:anywhere; min-width:0; }
+dl.settings code.key { display:block; color:var(--muted); font-size:10px; font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace; }
+details.settings > summary { cursor:pointer; color:var(--muted); margin:10px 0 6px; }
+details.scene { margin:10px 0; border:1px solid var(--line); border-radius:6px; padding:6px 10px; }
+details.scene > summary { cursor:pointer; font-weight:600; }
+a.seek { color:inherit; }
 svg { display:block; width:100%; height:auto; font-family:inherit; }
 svg text.axis { font-size:12px; fill:var(--muted); }
 svg line.tick, svg line.axis-line { stroke:#9aa3b0; stroke-width:1; }
@@ -34,6 +39,7 @@ svg line.boundary { stroke:var(--accent); stroke-width:1.3; opacity:.75; }
 svg line.boundary.gradual { stroke:#f28e2b; stroke-dasharray:4 3; opacity:.8; }
 svg .score-line { fill:none; stroke:#2f4b7c; stroke-width:1.5; stroke-linejoin:round; }
 svg .score-area { fill:#4e79a7; opacity:.14; }
+svg .threshold-line { fill:none; stroke:#59a14f; stroke-width:1.3; stroke-dasharray:5 3; }
 svg text.bar-label { font-size:15px; font-weight:600; fill:var(--ink); }
 svg text.bar-value { font-size:14px; fill:var(--muted); }
 .legend { display:flex; flex-wrap:wrap; gap:6px 16px; margin:10px 0 0; padding:0; list-style:none; font-size:13px; color:var(--muted); }
@@ -62,6 +68,8 @@ table.index .num { text-align:right; font-variant-numeric:tabular-nums; }
 table.index th .swatch { vertical-align:-1px; }
 table.index a { color:#2f5f9e; font-weight:600; text-decoration:none; }
 table.index a:hover { text-decoration:underline; }
+table.index img.index-thumb { width:96px; border-radius:4px; display:block; }
+table.index tr.failed td.error { color:#b3261e; }
 footer { color:var(--muted); font-size:12px; text-align:center; margin-top:8px; }
 """
 

@@ -119,12 +119,15 @@ def totals_chart(rows: Iterable[tuple[str, float, float, int]], colours: dict[st
 
 
 def score_chart(curve: Sequence[tuple[float, float]], boundaries: Sequence[tuple[float, str]], duration_s: float,
-                width: int = 1200, height: int = 230) -> str:
-    """The boundary-score curve over time, with the detected boundaries as vertical lines."""
+                width: int = 1200, height: int = 230, thresholds: Sequence[float] = ()) -> str:
+    """The boundary-score curve over time, with the detected boundaries as vertical lines and,
+    when given (one per point of ``curve``), the level a score had to reach as a dashed line."""
     left, right, top, bottom = 52, 14, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     duration_s = duration_s or max((t for t, _ in curve), default=1.0) or 1.0
     peak = max((v for _, v in curve), default=0.0)
+    if len(thresholds) == len(curve) and thresholds:  # keep the line in view where it matters, not its rare heights
+        peak = max(peak, sorted(thresholds)[int(0.9 * (len(thresholds) - 1))])
     y_max, y_step = nice_max(peak * 1.02)
 
     def px(t: float) -> float:
@@ -155,6 +158,9 @@ def score_chart(curve: Sequence[tuple[float, float]], boundaries: Sequence[tuple
         area = f"{px(curve[0][0]):.1f},{base:.1f} {pts} {px(curve[-1][0]):.1f},{base:.1f}"
         out.append(f'<polygon class="score-area" points="{area}"/>')
         out.append(f'<polyline class="score-line" points="{pts}"/>')
+    if curve and len(thresholds) == len(curve):
+        line = " ".join(f"{px(t):.1f},{py(v):.1f}" for (t, _), v in zip(curve, thresholds))
+        out.append(f'<polyline class="threshold-line" points="{line}"><title>the level a spike must pass to be a cut</title></polyline>')
     out.append(f'<line class="axis-line" x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"/>')
     out.append("</svg>")
     return "".join(out)

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 from vidscan.export.frames import grab_frames, jpeg_bytes, middle_frame
-from vidscan.timeline import Timeline
+from vidscan.timeline import Segment, Timeline
 from vidscan.video.base import DEFAULT_BACKEND
 
 
@@ -18,11 +18,14 @@ def thumbnail_size(width: int, height: int, target_width: int = 160) -> tuple[in
 
 
 def segment_thumbnails(timeline: Timeline, video: str | Path, width: int = 160, quality: int = 80,
-                       backend: str = DEFAULT_BACKEND) -> dict[int, str]:
-    """Segment index -> ``data:image/jpeg;base64,...`` of its middle frame, upright."""
-    picks = {seg.index: middle_frame(seg) for seg in timeline.segments}
+                       backend: str = DEFAULT_BACKEND, segments: list[Segment] | None = None) -> dict[int, str]:
+    """Segment index -> ``data:image/jpeg;base64,...`` of its middle frame, upright; for
+    ``segments`` (e.g. the other level's) instead of the timeline's own."""
+    picks = {seg.index: middle_frame(seg) for seg in (timeline.segments if segments is None else segments)}
+    if not picks:
+        return {}
     size = thumbnail_size(timeline.video.width, timeline.video.height, width)
-    batch = grab_frames(video, picks.values(), size=size, backend=backend)
+    batch = grab_frames(video, sorted(set(picks.values())), size=size, backend=backend)
     by_frame = {int(i): frame for i, frame in zip(batch.indices, batch.frames)}
     return {index: data_uri(jpeg_bytes(by_frame[frame], quality)) for index, frame in picks.items()}
 
