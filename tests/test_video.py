@@ -214,3 +214,24 @@ def test_torchcodec_backend_matches_pyav(request, fixture):
     np.testing.assert_array_equal(ia, ib)
     np.testing.assert_allclose(ta, tb, atol=1e-6)
     assert np.abs(a.astype(int) - b.astype(int)).mean() < 8  # different scalers, same frames
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_the_kept_scaler_converts_exactly_as_a_fresh_one(shots_video, turns):
+    """One swscale context per thread (vidscan.video.convert) instead of one per frame: the
+    pixels must not change, turned or not."""
+    import av
+
+    from vidscan.video.convert import FrameConverter
+
+    size = (96, 54) if turns % 2 == 0 else (54, 96)
+    converter = FrameConverter(size, turns)
+    with av.open(str(shots_video[0])) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            w, h = (size[1], size[0]) if turns % 2 else size
+            fresh = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
+            fresh = np.rot90(fresh, turns) if turns else fresh
+            kept = converter.rgb(frame)
+            assert kept.shape == (size[1], size[0], 3) and np.array_equal(kept, fresh), i
+            if i == 40:
+                break

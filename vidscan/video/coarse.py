@@ -45,7 +45,8 @@ from vidscan.errors import CoarseUnavailable, InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.container import open_container, video_stream
-from vidscan.video.gop import GopDecoder, default_workers, to_rgb
+from vidscan.video.convert import FrameConverter
+from vidscan.video.gop import GopDecoder, default_workers
 from vidscan.video.packets import PacketIndex, PacketScan, demux_tolerantly
 from vidscan.video.pyav_backend import PyAVSource
 from vidscan.video.sampling import Sampling
@@ -100,6 +101,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         try:
             ctx = video_stream(own).codec_context
             ctx.thread_count = 1
+            converter = FrameConverter(size, turns)
             while (job := jobs.get()) is not None:
                 pts, packet = job
                 try:
@@ -108,7 +110,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
                     frames = []
                 ctx.flush_buffers()
                 for frame in frames[:1]:
-                    rgb = to_rgb(frame, size, turns)
+                    rgb = converter.rgb(frame)
                     decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)), thumbnail(rgb))
         except BaseException as exc:  # reported by the demuxing thread
             failures.append(exc)

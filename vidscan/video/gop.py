@@ -19,15 +19,8 @@ import av.error
 import numpy as np
 
 from vidscan.video.container import open_container, video_stream
+from vidscan.video.convert import FrameConverter
 from vidscan.video.packets import PacketIndex
-
-
-def to_rgb(frame: "av.VideoFrame", size: tuple[int, int], turns: int) -> np.ndarray:
-    """Resized (one swscale call, area filter) and turned upright."""
-    w, h = size
-    dec_w, dec_h = (h, w) if turns % 2 else (w, h)
-    rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
-    return np.rot90(rgb, turns) if turns else rgb
 
 
 class GopDecoder:
@@ -39,6 +32,7 @@ class GopDecoder:
 
     def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int) -> None:
         self.path, self.index, self.size, self.turns = path, index, size, turns
+        self.converter = FrameConverter(size, turns)  # used only on the thread that decodes
         self._open()
         self.damaged: list[int] = []  # pts of packets that failed to decode
 
@@ -62,7 +56,7 @@ class GopDecoder:
                 index = self.index.index_of(int(frame.pts))
             except KeyError:
                 continue
-            yield index, to_rgb(frame, self.size, self.turns)
+            yield index, self.converter.rgb(frame)
 
     def raw_frames(self, start_pts: int, end_pts: int, wanted: frozenset[int] | None = None) -> Iterator["av.VideoFrame"]:
         """Decoded frames with start_pts <= pts < end_pts, in presentation order.
@@ -198,7 +192,7 @@ def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple], size: tupl
             decoder = local.decoder = GopDecoder(path, index, size, turns)
             decoders.append(decoder)
         wanted = bounds[2] if len(bounds) > 2 else None
-        return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), to_rgb(f, size, turns))
+        return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), decoder.converter.rgb(f))
                 for f in decoder.raw_frames(bounds[0], bounds[1], wanted) if wanted is None or int(f.pts) in wanted]
 
     pending: deque = deque()

@@ -20,6 +20,7 @@ from vidscan.errors import InputError
 from vidscan.video.base import DecodeStats, VideoSource
 from vidscan.video.container import ffmpeg_reason, open_container, tagged_duration, video_stream, video_stream_count
 from vidscan.video.frames import FrameBatch
+from vidscan.video.convert import FrameConverter
 from vidscan.video.gop import RangeFrame, decode_ranges, default_workers, ranges_of, sampled_ranges, skip_mode
 from vidscan.video.info import VideoInfo
 from vidscan.video.packets import PacketIndex, index_packets
@@ -136,10 +137,11 @@ class PyAVSource(VideoSource):
         batch_size: int = 32,
     ) -> Iterator[FrameBatch]:
         info = self.info
-        width, height, dec_w, dec_h = info.decode_size(size)
+        width, height, _, _ = info.decode_size(size)
         quarter_turns = info.quarter_turns
         stats = self.stats = DecodeStats()
         selector = sampling.selector()
+        converter = FrameConverter((width, height), quarter_turns)
         default_step = 1.0 / info.fps
 
         buffer = np.empty((batch_size, height, width, 3), np.uint8)
@@ -193,9 +195,7 @@ class PyAVSource(VideoSource):
                 if isinstance(frame, RangeFrame):
                     rgb = frame.rgb  # converted (and turned upright) by the decoding thread
                 else:
-                    rgb = frame.to_ndarray(format="rgb24", width=dec_w, height=dec_h, interpolation="AREA")
-                    if quarter_turns:
-                        rgb = np.rot90(rgb, quarter_turns)
+                    rgb = converter.rgb(frame)
                 buffer[filled] = rgb
                 idx_buf[filled] = index
                 time_buf[filled] = rel
