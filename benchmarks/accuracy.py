@@ -92,6 +92,7 @@ def available_detectors() -> dict[str, Callable[[], Detector]]:
     return {
         "vidscan": lambda: vidscan_detector(),
         "vidscan-kernel": lambda: vidscan_detector(detector="kernel"),
+        "vidscan-full": lambda: vidscan_detector(decode="full"),
         "vidscan-coarse": lambda: vidscan_detector(decode="coarse"),
         "vidscan-combined": lambda: vidscan_detector(detector="combined"),
         "transnetv2": lambda: vidscan_detector(detector="transnetv2"),

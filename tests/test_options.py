@@ -25,7 +25,7 @@ from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpe
     (lambda: DetectorSpec("transnetv2", penalty=1.0), "--penalty does not apply to the transnetv2 detector"),
     (lambda: DetectorSpec(min_scene_len=-1), "min_scene_len must be a finite number"),
     (lambda: DecodeSpec(backend="no-such-backend"), "unknown decoder backend"),
-    (lambda: DecodeSpec(strategy="sparse"), "decode must be one of full, coarse"),
+    (lambda: DecodeSpec(strategy="sparse"), "decode must be one of auto, full, coarse"),
     (lambda: DecodeSpec("decord", "coarse"), "coarse-to-fine decoding works with the pyav decoder"),
     (lambda: LabellingSpec(boundaries="shots"), "boundaries must be one of frames, samples"),
     (lambda: LabellingSpec(min_confidence=2), "min_confidence must be a finite number"),
@@ -89,7 +89,13 @@ def test_batch_fingerprints_keep_the_layout_made_before_the_specs():
                              labelling=LabellingSpec(per_frame=True, smooth=3.0, merge=True)).describe()
     assert labelled["clip"] == {"model": "ViT-B-32", "pretrained": "laion2b_s34b_b79k", "device": "auto", "fit": "squash"}
     assert labelled["classify"] == {"per_frame": True, "smooth": 3.0, "min_confidence": 0.0, "merge": True, "boundaries": "frames"}
-    assert set(labelled) == {"vidscan", "embedder", "sampling", "detector", "decoder", "formats", "clip", "labels", "examples", "classify"}
+    # --decode auto (the default since it came) may decode differently from the full decode an
+    # earlier record was made with, so it is part of the fingerprint; full still is not.
+    assert set(labelled) == {"vidscan", "embedder", "sampling", "detector", "decoder", "formats", "clip", "labels", "examples", "classify", "decode"}
+    assert labelled["decode"] == "auto"
+    full = BatchSettings(labels=parse_label_list("a,b"), embedder="clip", decode="full",
+                         labelling=LabellingSpec(per_frame=True, smooth=3.0, merge=True)).describe()
+    assert "decode" not in full
 
 
 def test_the_old_decoder_spelling_works_hidden_with_a_note(shots_video, tmp_path, capsys):

@@ -135,7 +135,8 @@ def classify(
     ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
     With the ``coarse`` decode strategy the every-frame embeddings (the boundary pass, or the
     labels when they are sampled at every frame) are obtained coarse-to-fine; the sparse
-    labelling samples are decoded exactly.
+    labelling samples are decoded exactly. ``auto`` (the default) decodes every frame in one
+    pass shared with the labelling samples, or chooses per file when every request is per frame.
     """
     t0 = time.perf_counter()
     spec = labelling

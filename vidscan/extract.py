@@ -27,11 +27,12 @@ from vidscan.detect.difference import DifferenceTracker
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
 from vidscan.errors import CoarseUnavailable, InputError, UsageError
-from vidscan.options import DecodeSpec
+from vidscan.options import COARSE_BACKEND, DecodeSpec
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
 from vidscan.video.base import DEFAULT_BACKEND
+from vidscan.video.strategy import StrategyChoice, choose_strategy
 
 
 def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
@@ -215,12 +216,15 @@ class EveryFrame:
     video: EmbeddedVideo
     coarse: dict[str, Any] | None = None  # coarse-to-fine statistics, when it ran
     note: str | None = None  # why the requested decoding could not be used
+    choice: StrategyChoice | None = None  # what ``auto`` chose, and why
 
     def record(self, timeline: Timeline) -> None:
         """Say in the timeline's settings and stats how the frames were decoded."""
+        timeline.settings["decode"] = "coarse" if self.coarse is not None else "full"
         if self.coarse is not None:
-            timeline.settings["decode"] = "coarse"
             timeline.stats["coarse"] = self.coarse
+        if self.choice is not None:
+            timeline.stats["decode_choice"] = self.choice.as_dict()
         if self.note:
             timeline.stats.setdefault("notes", []).append(self.note)
 
@@ -228,9 +232,13 @@ class EveryFrame:
 def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = DecodeSpec(),
                       progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
     """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
-    full rate only where they differ; see vidscan.video.coarse). Coarse falls back to a full decode,
-    with a note, on files it cannot index (no timestamps)."""
+    full rate only where they differ; see vidscan.video.coarse), or whichever of the two ``auto``
+    chooses for this file. Coarse falls back to a full decode, with a note, on files it cannot
+    index (no timestamps)."""
     note = None
+    choice = None
+    if decode.strategy == "auto":
+        decode, choice = resolved(path, decode)
     if decode.strategy == "coarse":
         from vidscan.video.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, embed_coarse_to_fine
 
@@ -238,37 +246,66 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
         hit = cache.load(key, coarse_video_from_entry) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
-            return EveryFrame(*hit)
+            return EveryFrame(*hit, choice=choice)
         try:
             video, stats = embed_coarse_to_fine(path, emb, progress=progress)
         except CoarseUnavailable as exc:
             note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
         else:
             summary = {"keyframes": stats.keyframes, "full_rate_fraction": round(stats.full_rate_fraction, 4),
+                       "decoded_share": round(stats.decoded_share, 4),
                        "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings}
             if cache is not None and key is not None:
                 store_video(cache, key, video, {"coarse": summary})  # the summary comes back with a cache hit
-            return EveryFrame(video, summary)
-    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), note=note)
+            return EveryFrame(video, summary, choice=choice)
+    return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache),
+                      note=note, choice=choice)
+
+
+def resolved(path: str | Path, decode: DecodeSpec) -> tuple[DecodeSpec, StrategyChoice | None]:
+    """``decode`` with ``auto`` replaced by the strategy chosen for this file (only the PyAV
+    backend can read keyframes first; any other decodes every frame), and the choice."""
+    if decode.strategy != "auto":
+        return decode, None
+    if decode.backend != COARSE_BACKEND:
+        choice = StrategyChoice("full", f"the {decode.backend} backend decodes every frame (keyframes first needs {COARSE_BACKEND})")
+    else:
+        choice = choose_strategy(str(path))
+    return dataclasses.replace(decode, strategy=choice.strategy), choice
 
 
 def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], *, decode: DecodeSpec = DecodeSpec(),
                    progress: Progress | None = None, cache: EmbeddingCache | None = None) -> tuple[list[EmbeddedVideo], EveryFrame | None]:
     """Embed ``path`` for every (embedder, sampling) request with one decode strategy: the
-    entry ``scenes`` and ``classify`` share. With the ``full`` strategy all requests share one
-    decode pass; with ``coarse`` every-frame requests go
-    coarse-to-fine and the others are decoded exactly on their own. Returns the videos in
-    request order, and how the (last) every-frame request was decoded, when there is one."""
+    entry ``scenes`` and ``classify`` share. ``auto`` is resolved once per file (when a request
+    wants every frame; to ``full`` when others want sampled frames). With the ``full`` strategy all requests share one decode pass; with
+    ``coarse`` every-frame requests go coarse-to-fine and the others are decoded exactly on their
+    own. Returns the videos in request order, and how the (last) every-frame request was
+    decoded, when there is one."""
     every: EveryFrame | None = None
-    if decode.strategy == "full":
+    choice = None
+    every_frame = [sampling.mode == "all" for _, sampling in requests]
+    if decode.strategy == "auto" and all(every_frame):
+        decode, choice = resolved(path, decode)
+    elif decode.strategy == "auto" and any(every_frame):
+        # Sampled requests need their own decode of most GOPs anyway: one shared pass over
+        # every frame serves them all, where keyframes first would add a second pass.
+        decode = dataclasses.replace(decode, strategy="full")
+        choice = StrategyChoice("full", "one pass over every frame also serves the sampled frames")
+    if decode.strategy != "coarse":
         if len(requests) == 1 and requests[0][1].mode == "all":
             every = embed_every_frame(path, requests[0][0], decode=decode, progress=progress, cache=cache)
+            every.choice = choice
             return [every.video], every
-        return embed_video_multi(path, requests, backend=decode.backend, progress=progress, cache=cache), None
+        videos = embed_video_multi(path, requests, backend=decode.backend, progress=progress, cache=cache)
+        if any(every_frame):
+            every = EveryFrame(videos[len(every_frame) - 1 - every_frame[::-1].index(True)], choice=choice)
+        return videos, every
     videos = []
     for emb, sampling in requests:
         if sampling.mode == "all":
             every = embed_every_frame(path, emb, decode=decode, progress=progress, cache=cache)
+            every.choice = choice
             videos.append(every.video)
         else:
             videos.append(embed_video(path, emb, sampling, backend=decode.backend, progress=progress, cache=cache))

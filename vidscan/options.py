@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from vidscan.embed.base import Embedder
 
 #: How every-frame embeddings are obtained: ``full`` decodes every frame; ``coarse`` decodes
-#: keyframes first and every frame only where they differ (vidscan.video.coarse).
-DECODE_STRATEGIES = ("full", "coarse")
+#: keyframes first and every frame only where they differ (vidscan.video.coarse); ``auto`` (the
+#: default) chooses per file from its keyframe layout (vidscan.video.strategy): coarse for fixed,
+#: short keyframe spacing (broadcast-style encodes), full otherwise.
+DECODE_STRATEGIES = ("auto", "full", "coarse")
 #: Where ``classify`` finds its boundaries: ``frames`` (the weight-free features on every
 #: frame: exact cuts) or ``samples`` (the labelling embedder's own samples: no every-frame pass).
 BOUNDARY_SOURCES = ("frames", "samples")
@@ -147,7 +149,7 @@ class DecodeSpec:
 
     @classmethod
     def of(cls, value: DecodeSpec | str | None) -> DecodeSpec:
-        """A spec from a spec, a strategy name (``"full"``, ``"coarse"``) or None (the defaults)."""
+        """A spec from a spec, a strategy name (``"auto"``, ``"full"``, ``"coarse"``) or None (the defaults)."""
         if isinstance(value, DecodeSpec):
             return value
         return cls() if value is None else cls(strategy=value)

@@ -46,7 +46,8 @@ def detect_scenes(
     ``decode``: a :class:`DecodeSpec` (the backend, and the strategy) or just the strategy:
     ``"coarse"`` looks at keyframes first and decodes every frame only where they differ (see
     vidscan.video.coarse): faster on broadcast files with regular keyframes, every-frame
-    sampling only.
+    sampling only; ``"full"`` decodes every frame; ``"auto"`` (the default) chooses per file
+    (vidscan.video.strategy) and says which in ``timeline.stats["decode_choice"]``.
     ``level``: ``"shot"`` (rows between visual boundaries, the default) or ``"scene"`` (rows
     that group similar consecutive shots); the other level is kept in ``timeline.alternate``.
     ``keep_embeddings`` keeps the sampled frames' embeddings on ``timeline.embedded``.

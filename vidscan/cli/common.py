@@ -160,12 +160,13 @@ def backend_option(fn: Callable) -> Callable:
 
 
 def decode_option(fn: Callable) -> Callable:
-    """--decode full|coarse: how every-frame embeddings are obtained (the strategy of a :class:`DecodeSpec`)."""
+    """--decode auto|full|coarse: how every-frame embeddings are obtained (the strategy of a :class:`DecodeSpec`)."""
     return click.option(
         "--decode", "decode", type=click.Choice(DECODE_STRATEGIES), default=default_of(DecodeSpec, "strategy"), show_default=True,
-        help="coarse: decode keyframes first and every frame only where they differ (about 3x faster on 1080p "
-             "broadcast files with regular keyframes; can miss a shot shorter than one keyframe interval that "
-             "returns to the same picture).")(fn)
+        help="coarse: decode keyframes first and every frame only where they differ (several times faster on "
+             "files with a keyframe every 1-2 s, as broadcasts have; can miss a shot shorter than that spacing that "
+             "returns to the same picture). full: decode every frame. auto: coarse for files with short, fixed "
+             "keyframe spacing, full otherwise (keyframes placed at cuts); the timeline says which ran and why.")(fn)
 
 
 def cache_options(fn: Callable) -> Callable:

@@ -48,7 +48,22 @@ def print_summary(timeline: Timeline, written: str, max_rows: int = 40) -> None:
     t = timeline.stats.get("timings_s", {})
     total = t.get("total_s") or 0
     speed = f", {timeline.duration_s / total:.1f}x realtime" if total else ""
-    console.print(f"wrote {written} ({plural(timeline.stats.get('frames_decoded', 0), 'frame')}{speed})")
+    console.print(f"wrote {written} ({plural(timeline.stats.get('frames_decoded', 0), 'frame')}{speed}{how_decoded(timeline)})")
+
+
+def how_decoded(timeline: Timeline) -> str:
+    """``; keyframes first (31% of frames decoded): a keyframe every 1.00 s ...``, or "" when
+    the strategy was not chosen per file and every frame was decoded."""
+    coarse = timeline.stats.get("coarse")
+    choice = timeline.stats.get("decode_choice")
+    if coarse is not None:
+        share = coarse.get("decoded_share", coarse.get("full_rate_fraction"))
+        text = f"keyframes first, {share:.0%} of frames decoded" if share is not None else "keyframes first"
+    elif choice is not None:
+        text = "every frame decoded"
+    else:
+        return ""
+    return f"; {text}" + (f": {choice['reason'].split(':')[0]}" if choice else "")
 
 
 def print_totals(totals, duration_s: float) -> None:

@@ -1,0 +1,112 @@
+"""`--decode auto`: keyframes first on fixed, short keyframe spacing, every frame otherwise; said."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import vidscan
+from vidscan.cli.main import main
+from vidscan.video.packets import PacketIndex
+from vidscan.video.strategy import MAX_KEYFRAME_SPACING_S, KeyframeLayout, choose_strategy
+
+
+def index_with_keyframes_at(keys: list[int], frames: int, fps: int = 25) -> PacketIndex:
+    pts = np.arange(frames, dtype=np.int64)
+    return PacketIndex(pts=pts, key_pts=np.array(keys, np.int64), time_base=Fraction(1, fps), start_pts=0, last_duration=1)
+
+
+@pytest.mark.parametrize("keys, frames, strategy, words", [
+    (list(range(0, 1000, 25)), 1000, "coarse", "every 1.00 s at a fixed spacing"),
+    (list(range(0, 1000, 50)), 1000, "coarse", "every 2.00 s"),
+    # x264 defaults: a keyframe at most cuts, at most 250 frames apart
+    ([0, 37, 61, 140, 390, 412, 470, 533, 600, 850, 901, 999], 1000, "full", "irregular spacing (placed at cuts)"),
+    (list(range(0, 2500, 250)), 2500, "full", f"longer than {MAX_KEYFRAME_SPACING_S:g} s"),
+    ([0, 25, 50], 60, "full", "a keyframe every"),  # too few to judge
+    ([0], 500, "full", "1 keyframe"),
+])
+def test_the_strategy_follows_the_keyframe_layout(keys, frames, strategy, words):
+    choice = choose_strategy("unused.mp4", index_with_keyframes_at(keys, frames))
+    assert choice.strategy == strategy and words in choice.reason
+    assert choice.as_dict() == {"requested": "auto", "used": strategy, "reason": choice.reason}
+
+
+def test_a_layout_counts_spacings_in_frames_and_seconds():
+    layout = KeyframeLayout.of(index_with_keyframes_at(list(range(0, 300, 30)), 300, fps=30))
+    assert (layout.keyframes, layout.frames, layout.regular_share) == (10, 300, 1.0)
+    assert layout.median_spacing_s == pytest.approx(1.0)
+
+
+def test_unordered_timestamps_decode_every_frame():
+    index = index_with_keyframes_at(list(range(0, 500, 25)), 500)
+    index.ordered = False
+    assert choose_strategy("unused.mp4", index).strategy == "full"
+
+
+@pytest.fixture(scope="module")
+def broadcast_style(tmp_path_factory):
+    """A fixed 1 s GOP (no keyframes at cuts), as broadcasters encode."""
+    from vidscan.synth import Program, Shot, Transition, render
+
+    path = tmp_path_factory.mktemp("strategy") / "gop25.mp4"
+    program = Program([Shot("studio", 110, 1), Shot("bars", 90, 2), Shot("gradients", 120, 3), Shot("ad", 95, 4)],
+                      [Transition("cut"), Transition("dissolve", 14), Transition("cut")], 192, 108)
+    truth = render(program, path, gop=25)
+    return path, truth
+
+
+def test_auto_reads_keyframes_first_on_a_broadcast_style_file_and_finds_the_same_cuts(broadcast_style):
+    path, truth = broadcast_style
+    auto = vidscan.detect_scenes(path, cache=None)
+    full = vidscan.detect_scenes(path, decode="full", cache=None)
+    assert auto.settings["decode"] == "coarse" and full.settings["decode"] == "full"
+    assert auto.stats["decode_choice"]["used"] == "coarse" and "every 1.00 s" in auto.stats["decode_choice"]["reason"]
+    assert "decode_choice" not in full.stats  # asked for: nothing to explain
+    assert 0 < auto.stats["coarse"]["decoded_share"] < 1
+    assert [s.start_frame for s in auto.segments] == [s.start_frame for s in full.segments]
+    assert len(auto.segments) == len(truth.boundaries) + 1
+
+
+def test_auto_decodes_every_frame_where_keyframes_sit_at_cuts(shots_video):
+    path, _ = shots_video  # x264 defaults: keyframes placed by scene-cut detection
+    timeline = vidscan.detect_scenes(path, cache=None)
+    assert timeline.settings["decode"] == "full" and timeline.stats["decode_choice"]["used"] == "full"
+    assert "coarse" not in timeline.stats
+
+
+def test_auto_with_another_backend_decodes_every_frame(broadcast_style):
+    path, _ = broadcast_style
+    timeline = vidscan.detect_scenes(path, decode=vidscan.DecodeSpec(backend="decord"), cache=None)
+    assert timeline.stats["decode_choice"]["used"] == "full" and "decord" in timeline.stats["decode_choice"]["reason"]
+
+
+def test_sampled_labels_and_every_frame_boundaries_share_one_full_pass(broadcast_style):
+    """classify with CLIP at 2/s plus exact cuts: a second, keyframes-first pass would not pay."""
+    from vidscan.embed.features import FeatureEmbedder
+    from vidscan.extract import embed_requests
+    from vidscan.options import DecodeSpec
+    from vidscan.video import Sampling
+
+    path, truth = broadcast_style
+    emb = FeatureEmbedder()
+    (sampled, every_frame), every = embed_requests(path, [(emb, Sampling.per_second(2.0)), (emb, Sampling.all_frames())],
+                                                   decode=DecodeSpec())
+    assert every is not None and every.video is every_frame and every.coarse is None
+    assert every.choice.as_dict() == {"requested": "auto", "used": "full",
+                                      "reason": "one pass over every frame also serves the sampled frames"}
+    assert len(every_frame.indices) == truth.frame_count and 0 < len(sampled.indices) < truth.frame_count
+
+
+def test_the_command_line_says_which_strategy_ran(broadcast_style, tmp_path, capsys):
+    path, _ = broadcast_style
+    out = tmp_path / "auto.json"
+    assert main(["scenes", str(path), "-o", str(out), "--no-cache"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "keyframes first" in said and "a keyframe every 1.00 s at a fixed spacing" in said
+    written = json.loads(out.read_text())
+    assert written["stats"]["decode_choice"]["used"] == "coarse" and written["settings"]["decode"] == "coarse"
+    assert main(["scenes", str(path), "-o", str(tmp_path / "full.json"), "--no-cache", "--decode", "full"]) == 0
+    assert "keyframes first" not in capsys.readouterr().out
