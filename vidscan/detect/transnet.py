@@ -60,16 +60,35 @@ def load_transnet(device: str = "auto"):
     return model
 
 
-def transition_probabilities(model, frames: np.ndarray) -> np.ndarray:
-    """Per-frame transition probability for ``uint8 [T, 27, 48, 3]`` frames (any T >= 1)."""
+#: TransNetV2 looks at windows of WINDOW frames and trusts the middle STEP of each, so windows
+#: overlap by half; the first and last frames are repeated to pad the ends.
+WINDOW, STEP = 100, 50
+#: Windows per forward pass. The package's own loop runs one window at a time; batching 8
+#: gave the same probabilities (max difference 1.2e-7) at 3.2x the frames/s on 2 CPU cores
+#: (15.6 -> 49 frames/s of the network alone; 4: 37, 16: 47).
+WINDOWS_PER_BATCH = 8
+
+
+def transition_probabilities(model, frames: np.ndarray, windows_per_batch: int = WINDOWS_PER_BATCH) -> np.ndarray:
+    """Per-frame transition probability for ``uint8 [T, 27, 48, 3]`` frames (any T >= 1): the
+    network's windows, ``windows_per_batch`` at a time."""
     import torch
 
-    if len(frames) == 0:
+    n = len(frames)
+    if n == 0:
         return np.zeros(0, np.float32)
+    margin = (WINDOW - STEP) // 2
     x = torch.from_numpy(np.ascontiguousarray(frames)).to(model.device)
+    tail = margin + STEP - (n % STEP or STEP)
+    padded = torch.cat([x[:1].expand(margin, -1, -1, -1), x, x[-1:].expand(tail, -1, -1, -1)])
+    starts = range(0, len(padded) - WINDOW + 1, STEP)
+    out = []
     with torch.inference_mode():
-        single, _ = model.predict_frames(x, quiet=True)
-    return single.float().cpu().numpy()[: len(frames)]
+        for i in range(0, len(starts), windows_per_batch):
+            batch = torch.stack([padded[s : s + WINDOW] for s in starts[i : i + windows_per_batch]])
+            logits, _ = model(batch)
+            out.append(torch.sigmoid(logits[:, margin : margin + STEP, 0]).reshape(-1))
+    return torch.cat(out).float().cpu().numpy()[:n]
 
 
 def runs_above(p: np.ndarray, threshold: float) -> list[tuple[int, int]]:
