@@ -12,14 +12,19 @@ from vidscan.cli.common import CREATES_FOLDERS
 
 @click.command(short_help="Time vidscan (and PySceneDetect) on your files.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--methods", default="scenes,scenes-coarse,pyscenedetect", show_default=True,
-              help="Comma-separated: scenes, scenes-coarse, clip-2fps, classify, classify-coarse, pyscenedetect.")
+@click.option("--methods", default="scenes,pyscenedetect,ffmpeg-all,ffmpeg-keyframes", show_default=True,
+              help="Comma-separated: scenes (the default decode, auto), scenes-full, scenes-coarse, clip-2fps, classify, "
+                   "classify-coarse, pyscenedetect; ffmpeg-all and ffmpeg-keyframes are the decode limits (FFmpeg "
+                   "decoding every frame, or only the keyframes).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs of each method per file, taken in turns; the table shows medians.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where models run (auto: the GPU when there is one).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REPORT, show_default=True,
               help=f"Where to write the full results (per-stage times, memory, frames decoded) as JSON. {CREATES_FOLDERS}")
-def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path) -> None:
-    """Time each method on PATHS (files or folders of videos): per-stage seconds, frames/s,
-    x realtime, peak memory, and F1 where a <name>.truth.json sits beside the video."""
+def bench(paths: tuple[Path, ...], methods: str, repeat: int, device: str, json_out: Path) -> None:
+    """Time each method on PATHS (files or folders of videos), each run a whole process:
+    wall and CPU seconds, x realtime, share of frames decoded, per-stage seconds, peak memory,
+    and F1 where a <name>.truth.json sits beside the video."""
     from vidscan.bench import INSTALL_PEERS, METHODS, benchmark, find_inputs, missing_peers, print_report, save
     from vidscan.errors import UsageError
 
@@ -37,7 +42,7 @@ def bench(paths: tuple[Path, ...], methods: str, device: str, json_out: Path) ->
     from vidscan.atomic import check_target
 
     check_target(json_out, inputs=files)  # before any timing run (exit 5)
-    report = benchmark(files, chosen, device, log=lambda m: click.echo(m, err=True))
+    report = benchmark(files, chosen, device, log=lambda m: click.echo(m, err=True), repeat=repeat)
     report["not_installed"] = {method: INSTALL_PEERS for method in missing}
     save(report, json_out)
     print_report(report, missing, details=str(json_out))
