@@ -63,10 +63,11 @@ def load_transnet(device: str = "auto"):
 #: TransNetV2 looks at windows of WINDOW frames and trusts the middle STEP of each, so windows
 #: overlap by half; the first and last frames are repeated to pad the ends.
 WINDOW, STEP = 100, 50
-#: Windows per forward pass. The package's own loop runs one window at a time; batching 8
-#: gave the same probabilities (max difference 1.2e-7) at 3.2x the frames/s on 2 CPU cores
-#: (15.6 -> 49 frames/s of the network alone; 4: 37, 16: 47).
-WINDOWS_PER_BATCH = 8
+#: Windows per forward pass. Measured on 2 idle CPU cores, network alone, 750 real frames:
+#: 1 window at a time 99 frames/s, 2: 85, 4: 74, 8: 57 (larger batches spill the caches).
+#: A first measurement taken beside other jobs had suggested the opposite; on a GPU larger
+#: batches are the usual gain, unmeasured here.
+WINDOWS_PER_BATCH = 1
 
 
 def transition_probabilities(model, frames: np.ndarray, windows_per_batch: int = WINDOWS_PER_BATCH) -> np.ndarray:
