@@ -23,23 +23,24 @@ def gop_video(tmp_path_factory):
 
 def test_bench_times_each_method_and_scores_it_against_the_truth(gop_video, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = main(["bench", str(gop_video.parent), "--methods", "scenes,scenes-full,ffmpeg-all,ffmpeg-keyframes", "--json", str(out)])
+    code = main(["bench", str(gop_video.parent), "--methods", "scenes,scenes-full,scenes-coarse,ffmpeg-all,ffmpeg-keyframes", "--json", str(out)])
     assert code == 0
     report = json.loads(out.read_text())
     truth = json.loads(gop_video.with_suffix(".truth.json").read_text())
     rows = {r["method"]: r for r in report["results"]}
-    assert set(rows) == {"scenes", "scenes-full", "ffmpeg-all", "ffmpeg-keyframes"}
+    assert set(rows) == {"scenes", "scenes-full", "scenes-coarse", "ffmpeg-all", "ffmpeg-keyframes"}
     for row in rows.values():
         assert "error" not in row, row
         assert row["frames"] == truth["frame_count"] and row["duration_s"] == pytest.approx(truth["frame_count"] / 25, abs=0.05)
         assert row["x_realtime"] > 0 and row["peak_rss_mb"] > 0 and row["cpu_s"] > 0
         assert row["process_wall_s"] > 0 and row["repeats"] == 1
-    for method in ("scenes", "scenes-full"):
+    for method in ("scenes", "scenes-full", "scenes-coarse"):
         assert rows[method]["f1"] == 1.0 and rows[method]["stages_s"]["decode_s"] > 0
-    auto = rows["scenes"]  # the default decode: a fixed 1 s GOP, so keyframes first
-    assert auto["decode"] == "coarse" and 0 < auto["decoded_share"] < 1
-    assert 0 < auto["full_rate_fraction"] < 1
-    assert auto["stages_s"]["keyframes_s"] > 0 and auto["stages_s"]["fine_s"] > 0
+    coarse = rows["scenes-coarse"]
+    assert coarse["decode"] == "coarse" and 0 < coarse["decoded_share"] < 1 and 0 < coarse["full_rate_fraction"] < 1
+    assert coarse["stages_s"]["keyframes_s"] > 0 and coarse["stages_s"]["fine_s"] > 0
+    auto = rows["scenes"]  # the default decode: a fixed 1 s GOP, but 160x90 frames, so every frame
+    assert auto["decode"] == "full" and auto["decoded_share"] == 1.0
     assert rows["scenes-full"]["decode"] == "full" and rows["scenes-full"]["decoded_share"] == 1.0
     # the decode limits: a keyframe every 25 frames
     assert rows["ffmpeg-all"]["decoded_share"] == 1.0

@@ -11,7 +11,10 @@ import pytest
 import vidscan
 from vidscan.cli.main import main
 from vidscan.video.packets import PacketIndex
+import vidscan.video.strategy as strategy
 from vidscan.video.strategy import MAX_KEYFRAME_SPACING_S, KeyframeLayout, choose_strategy
+
+HD = (1920, 1080)
 
 
 def index_with_keyframes_at(keys: list[int], frames: int, fps: int = 25) -> PacketIndex:
@@ -29,9 +32,16 @@ def index_with_keyframes_at(keys: list[int], frames: int, fps: int = 25) -> Pack
     ([0], 500, "full", "1 keyframe"),
 ])
 def test_the_strategy_follows_the_keyframe_layout(keys, frames, strategy, words):
-    choice = choose_strategy("unused.mp4", index_with_keyframes_at(keys, frames))
+    choice = choose_strategy("unused.mp4", index_with_keyframes_at(keys, frames), frame_size=HD)
     assert choice.strategy == strategy and words in choice.reason
     assert choice.as_dict() == {"requested": "auto", "used": strategy, "reason": choice.reason}
+
+
+def test_small_frames_decode_every_frame_whatever_the_keyframes():
+    broadcast = index_with_keyframes_at(list(range(0, 1000, 25)), 1000)
+    assert choose_strategy("unused.mp4", broadcast, frame_size=(1280, 720)).strategy == "coarse"
+    small = choose_strategy("unused.mp4", broadcast, frame_size=(640, 360))
+    assert small.strategy == "full" and small.reason.startswith("640x360 frames, below 720p")
 
 
 def test_a_layout_counts_spacings_in_frames_and_seconds():
@@ -43,7 +53,17 @@ def test_a_layout_counts_spacings_in_frames_and_seconds():
 def test_unordered_timestamps_decode_every_frame():
     index = index_with_keyframes_at(list(range(0, 500, 25)), 500)
     index.ordered = False
-    assert choose_strategy("unused.mp4", index).strategy == "full"
+    assert choose_strategy("unused.mp4", index, frame_size=HD).strategy == "full"
+
+
+@pytest.fixture
+def any_size(monkeypatch):
+    """Keyframes first at any frame size and however much differs, so small test files with
+    short shots take the broadcast path."""
+    import vidscan.extract
+
+    monkeypatch.setattr(strategy, "MIN_COARSE_PIXELS", 0)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 1.0)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +78,7 @@ def broadcast_style(tmp_path_factory):
     return path, truth
 
 
-def test_auto_reads_keyframes_first_on_a_broadcast_style_file_and_finds_the_same_cuts(broadcast_style):
+def test_auto_reads_keyframes_first_on_a_broadcast_style_file_and_finds_the_same_cuts(broadcast_style, any_size):
     path, truth = broadcast_style
     auto = vidscan.detect_scenes(path, cache=None)
     full = vidscan.detect_scenes(path, decode="full", cache=None)
@@ -70,7 +90,29 @@ def test_auto_reads_keyframes_first_on_a_broadcast_style_file_and_finds_the_same
     assert len(auto.segments) == len(truth.boundaries) + 1
 
 
-def test_auto_decodes_every_frame_where_keyframes_sit_at_cuts(shots_video):
+def test_a_small_broadcast_style_file_decodes_every_frame(broadcast_style):
+    path, _ = broadcast_style  # 192x108
+    timeline = vidscan.detect_scenes(path, cache=None)
+    assert timeline.stats["decode_choice"]["used"] == "full" and "below 720p" in timeline.stats["decode_choice"]["reason"]
+
+
+def test_keyframes_first_gives_up_when_most_keyframe_pairs_differ(broadcast_style, any_size, monkeypatch):
+    """The fine pass would cover more than MAX_FINE_SHARE of the frames: one full decode instead."""
+    import vidscan.extract
+
+    path, _ = broadcast_style
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 0.05)
+    timeline = vidscan.detect_scenes(path, cache=None)
+    full = vidscan.detect_scenes(path, decode="full", cache=None)
+    choice = timeline.stats["decode_choice"]
+    assert choice["used"] == "full" and timeline.settings["decode"] == "full" and "coarse" not in timeline.stats
+    assert choice["reason"].startswith("a keyframe every 1.00 s at a fixed spacing, but the keyframes differ around")
+    assert [s.start_frame for s in timeline.segments] == [s.start_frame for s in full.segments]
+    # asked for by name, keyframes first runs whatever it finds
+    assert vidscan.detect_scenes(path, decode="coarse", cache=None).settings["decode"] == "coarse"
+
+
+def test_auto_decodes_every_frame_where_keyframes_sit_at_cuts(shots_video, any_size):
     path, _ = shots_video  # x264 defaults: keyframes placed by scene-cut detection
     timeline = vidscan.detect_scenes(path, cache=None)
     assert timeline.settings["decode"] == "full" and timeline.stats["decode_choice"]["used"] == "full"
@@ -100,7 +142,7 @@ def test_sampled_labels_and_every_frame_boundaries_share_one_full_pass(broadcast
     assert len(every_frame.indices) == truth.frame_count and 0 < len(sampled.indices) < truth.frame_count
 
 
-def test_the_command_line_says_which_strategy_ran(broadcast_style, tmp_path, capsys):
+def test_the_command_line_says_which_strategy_ran(broadcast_style, any_size, tmp_path, capsys):
     path, _ = broadcast_style
     out = tmp_path / "auto.json"
     assert main(["scenes", str(path), "-o", str(out), "--no-cache"]) == 0

@@ -74,6 +74,15 @@ class CoarseUnavailable(Exception):
     the user, the caller decodes every frame instead and says why in a note."""
 
 
+class CoarseNotWorthIt(CoarseUnavailable):
+    """The keyframes differ around so much of the video that decoding keyframes first would
+    decode nearly everything anyway (``share``: the frames the fine pass would decode)."""
+
+    def __init__(self, share: float) -> None:
+        super().__init__(f"keyframes differ around {share:.0%} of the frames")
+        self.share = share
+
+
 class Terminated(BaseException):
     """Raised in the main thread by the CLI's SIGTERM handler: unwinds like Ctrl-C (temp files
     and staged outputs are removed on the way out), exit code :data:`EXIT_TERMINATED`."""

@@ -26,13 +26,13 @@ from vidscan.detect.base import FrameReader
 from vidscan.detect.difference import DifferenceTracker
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
-from vidscan.errors import CoarseUnavailable, InputError, UsageError
+from vidscan.errors import CoarseNotWorthIt, CoarseUnavailable, InputError, UsageError
 from vidscan.options import COARSE_BACKEND, DecodeSpec
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
 from vidscan.video.base import DEFAULT_BACKEND
-from vidscan.video.strategy import StrategyChoice, choose_strategy
+from vidscan.video.strategy import MAX_FINE_SHARE, StrategyChoice, choose_strategy, gave_up
 
 
 def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
@@ -230,13 +230,14 @@ class EveryFrame:
 
 
 def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = DecodeSpec(),
-                      progress: Progress | None = None, cache: EmbeddingCache | None = None) -> EveryFrame:
+                      progress: Progress | None = None, cache: EmbeddingCache | None = None,
+                      choice: StrategyChoice | None = None) -> EveryFrame:
     """Embed every frame: by decoding them all (cached), or coarse-to-fine (keyframes first,
     full rate only where they differ; see vidscan.video.coarse), or whichever of the two ``auto``
     chooses for this file. Coarse falls back to a full decode, with a note, on files it cannot
-    index (no timestamps)."""
+    index (no timestamps). ``choice``: what ``auto`` already chose for this file (a chosen
+    keyframes-first pass gives up when it would decode most frames anyway)."""
     note = None
-    choice = None
     if decode.strategy == "auto":
         decode, choice = resolved(path, decode)
     if decode.strategy == "coarse":
@@ -248,7 +249,10 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         if hit is not None:
             return EveryFrame(*hit, choice=choice)
         try:
-            video, stats = embed_coarse_to_fine(path, emb, progress=progress)
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress,
+                                                give_up_above=MAX_FINE_SHARE if choice is not None and choice.strategy == "coarse" else None)
+        except CoarseNotWorthIt as exc:
+            choice = gave_up(choice, exc.share) if choice is not None else choice
         except CoarseUnavailable as exc:
             note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
         else:
@@ -294,8 +298,7 @@ def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], 
         choice = StrategyChoice("full", "one pass over every frame also serves the sampled frames")
     if decode.strategy != "coarse":
         if len(requests) == 1 and requests[0][1].mode == "all":
-            every = embed_every_frame(path, requests[0][0], decode=decode, progress=progress, cache=cache)
-            every.choice = choice
+            every = embed_every_frame(path, requests[0][0], decode=decode, progress=progress, cache=cache, choice=choice)
             return [every.video], every
         videos = embed_video_multi(path, requests, backend=decode.backend, progress=progress, cache=cache)
         if any(every_frame):
@@ -304,8 +307,7 @@ def embed_requests(path: str | Path, requests: list[tuple[Embedder, Sampling]], 
     videos = []
     for emb, sampling in requests:
         if sampling.mode == "all":
-            every = embed_every_frame(path, emb, decode=decode, progress=progress, cache=cache)
-            every.choice = choice
+            every = embed_every_frame(path, emb, decode=decode, progress=progress, cache=cache, choice=choice)
             videos.append(every.video)
         else:
             videos.append(embed_video(path, emb, sampling, backend=decode.backend, progress=progress, cache=cache))

@@ -41,7 +41,7 @@ import numpy as np
 from vidscan.detect.difference import THUMBNAIL_SIZE, DifferenceTracker, frame_differences, thumbnail
 from vidscan.embed.base import Embedder
 from vidscan.embedded import EmbeddedVideo
-from vidscan.errors import CoarseUnavailable, InputError
+from vidscan.errors import CoarseNotWorthIt, CoarseUnavailable, InputError
 from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.container import open_container, video_stream
@@ -344,11 +344,14 @@ def embed_coarse_to_fine(
     pixel_threshold: float = PIXEL_THRESHOLD,
     workers: int | None = None,
     progress: Progress | None = None,
+    give_up_above: float | None = None,
 ):
     """Embed every frame of ``path`` (full-rate surrogate) by coarse-to-fine decoding.
 
     ``workers`` decoders (default: one per core, see :func:`default_workers`) share the
-    fine pass, one GOP-long piece at a time.
+    fine pass, one GOP-long piece at a time. With ``give_up_above``, a fine pass planned over
+    more than that share of the frames is not started (:class:`CoarseNotWorthIt`): decoding
+    every frame in one pass is then faster.
     """
 
     progress = progress or NullProgress()
@@ -379,6 +382,11 @@ def embed_coarse_to_fine(
     last = len(key_idx) - 1
     if key_idx[last] < n - 1 and (not pieces or pieces[-1] != last):
         pieces.append(last)
+    if give_up_above is not None:
+        ends = np.append(key_idx, n)
+        planned = sum(int(ends[k + 1] - (ends[k] if k >= 0 else 0)) for k in pieces) / n
+        if planned > give_up_above:
+            raise CoarseNotWorthIt(planned)
     stats = CoarseStats(keyframes=len(key_idx), frames=n, candidate_stretches=len(stretches), pieces=len(pieces), workers=workers,
                         decoded=decoded)
     progress.start(f"decoding around cuts {Path(path).name}", float(max(1, len(pieces))))

@@ -5,9 +5,18 @@ that knows nothing of the content, as broadcast and streaming encoders write the
 keyframe-to-keyframe stretches then lie inside one shot and need no decoding in between.
 When an encoder puts keyframes at cuts (x264's defaults, most web and camera encodes), the
 spacing is irregular, nearly every stretch differs from the next, and a coarse pass would
-decode almost everything anyway after decoding the keyframes once more (measured: 91% of
+decode almost everything anyway after decoding the keyframes once more (measured: 91-97% of
 frames on such files), so every frame is decoded in one pass instead. The demuxer gives the
 keyframe positions without decoding anything (one packet-index pass).
+
+Two more measured limits (``vidscan bench`` on real footage joined into 5-minute files,
+benchmarks/realset/speedset.py, medians of 3): below 720p a full decode is cheap and the
+per-frame work of the fine pass costs more than the decoding it saves (at 72% of frames
+decoded, keyframes first took 1.17x a full decode's time at 360p and 1.7x at 160x90), so
+small files decode every frame; and content that cuts every couple of seconds makes most
+keyframe pairs differ (71-82% of frames decoded, no faster than a full decode even at
+1080p), so a keyframes-first pass whose fine pass would cover more than
+``MAX_FINE_SHARE`` of the frames stops after the keyframes and decodes every frame instead.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidscan.video.container import open_container, video_stream
 from vidscan.video.packets import PacketIndex, index_packets
 
 #: Longest median keyframe spacing (seconds) at which keyframes are looked at first. Broadcast
@@ -28,6 +38,11 @@ MAX_KEYFRAME_SPACING_S = 2.1
 MIN_REGULAR_SHARE = 0.8
 #: Fewest keyframes for a layout to be judged at all (a short clip says nothing).
 MIN_KEYFRAMES = 4
+#: Smallest frame area (pixels) at which keyframes are looked at first: 1280x720.
+MIN_COARSE_PIXELS = 1280 * 720
+#: Share of the frames above which a planned fine pass is dropped for one full decode
+#: (the keyframes already decoded, about a tenth of a full decode's time, are then lost).
+MAX_FINE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,9 +83,13 @@ class StrategyChoice:
         return {"requested": "auto", "used": self.strategy, "reason": self.reason}
 
 
-def choose_strategy(path: str, index: PacketIndex | None = None) -> StrategyChoice:
-    """``coarse`` for files with short, fixed keyframe spacing; ``full`` otherwise (keyframes at
-    cuts, long spacing, too few keyframes, or timestamps that cannot be indexed)."""
+def choose_strategy(path: str, index: PacketIndex | None = None, frame_size: tuple[int, int] | None = None) -> StrategyChoice:
+    """``coarse`` for files of 720p or more with short, fixed keyframe spacing; ``full``
+    otherwise (small frames, keyframes at cuts, long spacing, too few keyframes, or timestamps
+    that cannot be indexed). ``frame_size`` (width, height) is read from the file when not given."""
+    width, height = frame_size if frame_size is not None else stream_size(path)
+    if width * height < MIN_COARSE_PIXELS:
+        return StrategyChoice("full", f"{width}x{height} frames, below 720p, are cheap to decode: every frame decoded")
     index = index if index is not None else index_packets(path)
     if index is None or not index.ordered or len(index.pts) == 0:
         return StrategyChoice("full", "the keyframes cannot be indexed in order: every frame decoded")
@@ -82,3 +101,20 @@ def choose_strategy(path: str, index: PacketIndex | None = None) -> StrategyChoi
     if layout.median_spacing_s > MAX_KEYFRAME_SPACING_S:
         return StrategyChoice("full", f"{layout.describe()}, longer than {MAX_KEYFRAME_SPACING_S:g} s: every frame decoded")
     return StrategyChoice("coarse", f"{layout.describe()}: keyframes first, every frame only where they differ")
+
+
+def stream_size(path: str) -> tuple[int, int]:
+    """(width, height) of the video stream as coded (0, 0 when unknown)."""
+    container = open_container(path)
+    try:
+        ctx = video_stream(container).codec_context
+        return int(ctx.width or 0), int(ctx.height or 0)
+    finally:
+        container.close()
+
+
+def gave_up(choice: StrategyChoice, share: float) -> StrategyChoice:
+    """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_SHARE``)."""
+    layout = choice.reason.split(":")[0]
+    return StrategyChoice("full", f"{layout}, but the keyframes differ around {share:.0%} of the frames "
+                                  f"(frequent cuts or motion): every frame decoded after the keyframes")
