@@ -14,7 +14,9 @@ two keyframe styles the decode strategy has to handle:
   upload or a web encode has.
 
 Each ``NAME.mp4`` gets ``NAME.truth.json``: the clips' boundaries shifted to their place, and
-a cut at every join where the two pictures visibly differ (the set's own rule). The clips
+a cut at every join where the two pictures visibly differ (the set's own rule).
+``--group real-negatives`` joins only the unedited recordings (long takes, cuts only at the
+joins: 114 s, 8 cuts), the content keyframes-first decoding is made for. The clips
 were made at 384x216, so the larger files are upscaled footage: real content and real
 edits, with less fine detail (and so fewer bits to decode) than a camera original.
 """
@@ -90,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"any of {', '.join(SIZES)}")
     parser.add_argument("--styles", default=",".join(STYLES), help=f"any of {', '.join(STYLES)}")
     parser.add_argument("--seconds", type=float, default=None, help="keep only the first SECONDS (all by default)")
+    parser.add_argument("--group", default=None,
+                        help="join only the clips of this group of the set (e.g. real-negatives: long unedited takes)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    names = [c["name"] for c in json.loads((args.realset / "manifest.json").read_text())["clips"]]
+    names = [c["name"] for c in json.loads((args.realset / "manifest.json").read_text())["clips"]
+             if args.group is None or c["group"] == args.group]
     clips = [(args.realset / f"{n}.mp4", GroundTruth.load(args.realset / f"{n}.truth.json")) for n in names]
     truth = joined_truth(clips)
     if args.seconds:
@@ -104,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             labels=[(k, a, min(b, keep)) for k, a, b in truth.labels if a < keep])
     for size_name in args.sizes.split(","):
         for style_name in args.styles.split(","):
-            out = args.out / f"real_{size_name}_{style_name}.mp4"
+            out = args.out / (f"real_{size_name}_{style_name}" + (f"_{args.group}" if args.group else "") + ".mp4")
             if not out.exists():
                 print(f"encoding {out} ...", file=sys.stderr)
                 encode([p for p, _ in clips], out, SIZES[size_name], STYLES[style_name], truth.frame_count)
