@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_RUN = {
     r'pip install -e "\.\[test\]"': "the test suite itself",
     r"benchmarks/": "benchmarks take minutes and need the bench extra's peers",
+    r"bench_out/speedset": "times files that benchmarks/realset/speedset.py builds (minutes)",
     r"^ray start|--engine ray": "needs a Ray cluster and shared paths",
 }
 #: Lines that need CLIP's weights: offline they must fail with the one-line error, exit 4.
