@@ -150,7 +150,7 @@ def test_settings_are_named_in_plain_words_with_the_raw_key_kept(timeline):
     rows = {a["title"] for t, a in page.tags if t == "div" and a.get("title", "").startswith(("detector.", "embedder.", "sampling"))}
     assert {"detector.min_scene_len", "embedder.name", "sampling"} <= rows
     assert "Shortest shot" in html and "0.1 s" in html and "weight-free colour and layout features" in html
-    assert "features-v3:w128" not in html  # the identity string is not shown as a setting
+    assert "features-v2:w128" not in html  # the identity string is not shown as a setting
 
 
 def test_the_legend_says_what_the_colours_and_lines_mean(timeline):
