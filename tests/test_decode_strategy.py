@@ -152,3 +152,23 @@ def test_the_command_line_says_which_strategy_ran(broadcast_style, any_size, tmp
     assert written["stats"]["decode_choice"]["used"] == "coarse" and written["settings"]["decode"] == "coarse"
     assert main(["scenes", str(path), "-o", str(tmp_path / "full.json"), "--no-cache", "--decode", "full"]) == 0
     assert "keyframes first" not in capsys.readouterr().out
+
+
+def test_a_run_that_gave_up_on_the_keyframes_is_not_repeated_from_the_cache(broadcast_style, any_size, monkeypatch, tmp_path):
+    import vidscan.extract
+    import vidscan.video.coarse
+    from vidscan.cache import EmbeddingCache
+
+    path, _ = broadcast_style
+    cache = EmbeddingCache(tmp_path / "cache")
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 0.05)
+    first = vidscan.detect_scenes(path, cache=cache)
+    assert "keyframes differ around" in first.stats["decode_choice"]["reason"]
+
+    def no_keyframe_pass(*args, **kwargs):
+        raise AssertionError("the keyframes were read again")
+
+    monkeypatch.setattr(vidscan.video.coarse, "embed_coarse_to_fine", no_keyframe_pass)
+    again = vidscan.detect_scenes(path, cache=cache)
+    assert again.stats["decode_choice"]["used"] == "full" and "already embedded (cache)" in again.stats["decode_choice"]["reason"]
+    assert [s.start_frame for s in again.segments] == [s.start_frame for s in first.segments]

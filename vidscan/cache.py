@@ -78,6 +78,10 @@ class EmbeddingCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
 
+    def has(self, key: str) -> bool:
+        """Whether an entry exists under ``key`` (not yet verified: :meth:`load` does that)."""
+        return self._path(key).exists()
+
     def load(self, key: str, parse: Callable[[dict[str, np.ndarray], dict[str, Any]], T]) -> T | None:
         """``parse(arrays, metadata)`` of a verified entry, or None when it is missing or damaged
         (unreadable, checksum mismatch, or ``parse`` rejects it with one of

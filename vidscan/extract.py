@@ -248,6 +248,11 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         hit = cache.load(key, coarse_video_from_entry) if cache is not None and key is not None else None  # both or neither
         if hit is not None:
             return EveryFrame(*hit, choice=choice)
+        if choice is not None and cache is not None and cache.has(cache.key(path, emb.identity(), Sampling.all_frames().describe(), decode.backend)):
+            # An earlier run decoded every frame (it gave up on the keyframes, or was asked to):
+            # reading the keyframes again would only lead back to that entry.
+            choice = StrategyChoice("full", f"{choice.reason.split(':')[0]}: every frame already embedded (cache)")
+            return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), choice=choice)
         try:
             video, stats = embed_coarse_to_fine(path, emb, progress=progress,
                                                 give_up_above=MAX_FINE_SHARE if choice is not None and choice.strategy == "coarse" else None)
