@@ -44,6 +44,8 @@ WRITES = {
     r"-o hits\.csv": ["hits.csv"],
     r"--thumbnails hits/": ["hits"],
     r"--out stills/": ["stills/manifest.csv"],
+    r"train-probe my_examples/ --out my_probe\.npz": ["my_probe.npz", "my_probe.json"],
+    r"--probe my_probe\.npz": ["match.labels.csv", "match.labels.totals.csv"],
     r"--out results/": ["results/summary.csv", "results/manifest.sqlite"],
 }
 

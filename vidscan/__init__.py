@@ -31,6 +31,9 @@ _PUBLIC = {
     "UsageError": "vidscan.errors",
     "VidscanError": "vidscan.errors",
     "embed_video": "vidscan.extract",
+    "LinearProbe": "vidscan.labels.probe",
+    "load_probe": "vidscan.labels.probe",
+    "train_probe": "vidscan.training",
     "DecodeSpec": "vidscan.options",
     "DetectorSpec": "vidscan.options",
     "EmbedderSpec": "vidscan.options",
@@ -51,6 +54,8 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from vidscan.embed.registry import create_embedder
     from vidscan.errors import InputError, ModelUnavailableError, OutputError, UsageError, VidscanError
     from vidscan.extract import embed_video
+    from vidscan.labels.probe import LinearProbe, load_probe
+    from vidscan.training import train_probe
     from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec
     from vidscan.pipeline import detect_scenes
     from vidscan.timeline import Segment, Timeline
@@ -79,6 +84,7 @@ __all__ = [
     "ClassifyResult",
     "Embedder",
     "InputError",
+    "LinearProbe",
     "ModelUnavailableError",
     "OutputError",
     "Sampling",
@@ -93,6 +99,8 @@ __all__ = [
     "create_embedder",
     "detect_scenes",
     "embed_video",
+    "load_probe",
     "open_video",
     "probe",
+    "train_probe",
 ]

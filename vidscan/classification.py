@@ -26,6 +26,7 @@ from vidscan.labels import LabelScorer, LabelSet, label_segments, label_totals, 
 from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
+from vidscan.labels.probe import LinearProbe, load_probe
 from vidscan.extract import default_sampling, embed_requests
 from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec, built_detector, built_embedder
 from vidscan.scene_level import add_scene_level, switch_level
@@ -101,6 +102,51 @@ def choose_embedder(labels: LabelSet) -> str:
     return "clip" if labels.has_prompts and not has_examples else "features"
 
 
+def label_scorer(label_set: LabelSet, emb: Embedder, warn: Callable[[str], None] | None = None) -> LabelScorer:
+    """Zero-shot and/or few-shot scoring of ``label_set`` with ``emb`` (prompts need a text tower)."""
+    has_examples = any(spec_.examples for spec_ in label_set.labels)
+    use_prompts = label_set.has_prompts and emb.has_text
+    if label_set.has_prompts and not emb.has_text and not has_examples:
+        emb.embed_text([])  # raises: zero-shot needs a text tower
+    if label_set.has_prompts and not emb.has_text and warn is not None:
+        warn(f"the {emb.name!r} embedder has no text tower: prompts are ignored, labels come from the examples")
+    example_vecs = None
+    if has_examples:
+        example_vecs = {label.name: embed_examples(label.examples, emb, label.name) for label in label_set.labels if label.examples}
+        missing = [n for n in label_set.names if n not in example_vecs]
+        if missing and not use_prompts:
+            raise UsageError(f"no examples for label(s) {', '.join(missing)}")
+        if missing:
+            example_vecs = None  # examples for only some labels cannot be compared fairly
+    return LabelScorer.build(label_set, emb, example_vecs, use_prompts=use_prompts)
+
+
+def probe_labels(probe: LinearProbe, source: str | Path, labels: object = None, config: object = None, examples: object = None) -> LabelSet:
+    """The label set a probe brings (its own names); any other source of labels is a usage error."""
+    if labels is not None or config is not None or examples is not None:
+        raise UsageError("a probe brings its own labels: give --probe without --labels, --config or --examples")
+    return LabelSet([LabelSpec(name) for name in probe.names], source=str(source))
+
+
+def probe_embedder(probe: LinearProbe, device: str | None = None) -> EmbedderSpec:
+    """The spec of the embedder the probe was trained on (on ``device`` when given)."""
+    options = probe.embedder_options()
+    given = {k: options[k] for k in ("name", "model", "pretrained", "fit") if k in options}
+    return EmbedderSpec(**given, **({"device": device} if device else {}))
+
+
+def probe_scorer(probe: str | Path | LinearProbe, labels: object, config: object, examples: object,
+                 embedder: str | EmbedderSpec | Embedder | None) -> tuple[LinearProbe, LabelSet, Embedder]:
+    """The probe (read from its file when given a path), its label set and the embedder to label
+    with: the probe's own by default; another one must produce the same embeddings."""
+    loaded = probe if isinstance(probe, LinearProbe) else load_probe(probe)
+    source = loaded.source or "the probe"
+    label_set = probe_labels(loaded, source, labels, config, examples)
+    emb = built_embedder(probe_embedder(loaded) if embedder is None else embedder)
+    loaded.check_embedder(emb, f"probe {source}" if loaded.source else source)
+    return loaded, label_set, emb
+
+
 def classify(
     path: str | Path,
     labels: LabelSet | str | None = None,
@@ -117,6 +163,7 @@ def classify(
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
     keep_embeddings: bool = False,
+    probe: str | Path | LinearProbe | None = None,
 ) -> ClassifyResult:
     """Label the segments of one video (or, with ``labelling.per_frame``, its smoothed frames).
 
@@ -133,6 +180,9 @@ def classify(
     ``level="scene"`` (default) labels scenes (a label per ad break, not per camera cut);
     ``"shot"`` labels every shot. Both levels are labelled; ``level`` picks the rows.
     ``keep_embeddings`` keeps the labelling embedder's samples on ``timeline.embedded``.
+    ``probe`` (a :class:`LinearProbe` or the path of one from ``vidscan train-probe``) labels
+    the frames instead of prompts or examples; the labels are the probe's, the embedder its
+    own unless one is given (and then it must be the one the probe was trained on).
     With the ``coarse`` decode strategy the every-frame embeddings (the boundary pass, or the
     labels when they are sampled at every frame) are obtained coarse-to-fine; the sparse
     labelling samples are decoded exactly. ``auto`` (the default) decodes every frame in one
@@ -142,23 +192,12 @@ def classify(
     spec = labelling
     decode = DecodeSpec.of(decode)
     detector = built_detector(detector)  # its options checked before any decoding
-    label_set = resolve_labels(labels, config, examples)
-    has_examples = any(spec_.examples for spec_ in label_set.labels)
-    emb = built_embedder(choose_embedder(label_set) if embedder is None else embedder)
-    use_prompts = label_set.has_prompts and emb.has_text
-    if label_set.has_prompts and not emb.has_text and not has_examples:
-        emb.embed_text([])  # raises: zero-shot needs a text tower
-    if label_set.has_prompts and not emb.has_text and warn is not None:
-        warn(f"the {emb.name!r} embedder has no text tower: prompts are ignored, labels come from the examples")
-    example_vecs = None
-    if has_examples:
-        example_vecs = {label.name: embed_examples(label.examples, emb, label.name) for label in label_set.labels if label.examples}
-        missing = [n for n in label_set.names if n not in example_vecs]
-        if missing and not use_prompts:
-            raise UsageError(f"no examples for label(s) {', '.join(missing)}")
-        if missing:
-            example_vecs = None  # examples for only some labels cannot be compared fairly
-    scorer = LabelScorer.build(label_set, emb, example_vecs, use_prompts=use_prompts)
+    if probe is not None:
+        scorer, label_set, emb = probe_scorer(probe, labels, config, examples, embedder)
+    else:
+        label_set = resolve_labels(labels, config, examples)
+        emb = built_embedder(choose_embedder(label_set) if embedder is None else embedder)
+        scorer = label_scorer(label_set, emb, warn)
 
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
@@ -205,6 +244,9 @@ def classify(
         "label_embedder": emb.describe(),
         **label_set.describe(),
     }
+    if isinstance(scorer, LinearProbe):
+        timeline.settings["classify"]["probe"] = {"file": label_set.source, "embedder": scorer.embedder.get("identity"),
+                                                  "sampling": scorer.sampling, "training": scorer.report.to_dict() if scorer.report else None}
     if every is not None:
         every.record(timeline)
     timeline.stats.setdefault("timings_s", {})["classify_total_s"] = round(time.perf_counter() - t0, 4)

@@ -7,6 +7,7 @@ interrupted export never leaves a truncated JPEG under a final name.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,17 @@ def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def frame_filename(stem: str, frame: int, time_s: float, fmt: str, prefix: str = "") -> str:
     """``<prefix><stem>_<HH-MM-SS.mmm>_f<frame>.<fmt>``: sorts by time, safe on every file system."""
     return f"{prefix}{stem}_{timecode(time_s).replace(':', '-')}_f{frame:07d}.{fmt}"
+
+
+_FRAME_NAME = re.compile(r"^(?P<stem>.+)_\d{2,}-\d{2}-\d{2}\.\d{3}_f\d+$")
+
+
+def video_stem_of(name: str) -> str | None:
+    """The video stem in a name made by :func:`frame_filename` (``match_00-01-02.040_f0000051.png``
+    -> ``match``), or None for any other name: lets training tell frames of one video apart
+    from another's without a manifest."""
+    m = _FRAME_NAME.match(Path(name).stem)
+    return m.group("stem") if m else None
 
 
 def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "jpg", quality: int = 92) -> Path:

@@ -15,6 +15,8 @@ from vidscan.errors import UsageError
 @click.option("--config", type=click.Path(dir_okay=False, path_type=str), help="TOML file with labels, prompts, examples and defaults.")
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str),
               help="Folder with one sub-folder of example images (or clips) per label: few-shot, works offline.")
+@click.option("--probe", type=click.Path(dir_okay=False, path_type=str),
+              help="A probe from `vidscan train-probe` (NAME.npz): its labels, scored by its classifier instead of prompts or examples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Labelled timeline: .csv, .json, .jsonl or .parquet (default ./<video>.labels.csv; not '-'); the totals go "
                    f"beside it in the same format as <name>.totals.<ext>. {CREATES_FOLDERS}")
@@ -25,7 +27,7 @@ from vidscan.errors import UsageError
 @task_options(sampling=("Frames per second to label (default 2 for clip, every frame for features).", "Label every K-th frame instead."),
               detector=True, decode=True, cache=True, quiet="tables")
 @export_options
-def classify(video: str, labels: str | None, config: str | None, examples: str | None, output: str | None, fmt: str | None, level: str,
+def classify(video: str, labels: str | None, config: str | None, examples: str | None, probe: str | None, output: str | None, fmt: str | None, level: str,
              min_confidence: float | None, merge: bool | None, per_frame: bool, smooth: float, boundaries: str, run: TaskSetup, **exports) -> None:
     """Label each scene of VIDEO (zero-shot from text, few-shot from examples) and total the time per label.
 
@@ -45,7 +47,15 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
     if output == "-":  # it would be a file named "-", with "-.totals.csv" beside it
         raise UsageError("-o - (standard output) is not supported by classify: it writes a timeline and a totals file; give a file name")
     check_readable_file(video)
-    label_set = resolve_labels(labels, config, examples)
+    trained = None
+    if probe is not None:
+        from vidscan.classification import probe_embedder, probe_labels
+        from vidscan.labels.probe import load_probe
+
+        trained = load_probe(probe)
+        label_set = probe_labels(trained, probe, labels, config, examples)
+    else:
+        label_set = resolve_labels(labels, config, examples)
     labelling = LabellingSpec(per_frame=per_frame, smooth=smooth, boundaries=boundaries).replaced(
         **config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options))
     sampling = run.sampling
@@ -54,10 +64,16 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
     fmt = format_for(output, fmt)
     target = output or str(default_output(video, "labels", fmt))
     outputs = declared_outputs([video, config], [target, totals_path(target, fmt)], exports)  # all checked before decoding (exit 5)
-    embedder = run.embedder if run.embedder_given else run.embedder_named(choose_embedder(label_set))
+    if run.embedder_given:
+        embedder = run.embedder
+    elif trained is not None:
+        embedder = probe_embedder(trained, device=run.embedder.device)
+    else:
+        embedder = run.embedder_named(choose_embedder(label_set))
     result = run_classify(
         video,
-        label_set,
+        None if trained is not None else label_set,
+        probe=trained,
         embedder=run.build_embedder(embedder),
         detector=run.detector,
         sampling=sampling,

@@ -56,24 +56,49 @@ def _load_clip(path: Path, size: tuple[int, int]) -> np.ndarray:
 _MEMO: dict[tuple, np.ndarray] = {}
 
 
-def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
-    """Embeddings ``[K, D]`` of every image (and clip frame) in ``folder``."""
-    size = embedder.frame_size(1280, 720)
+def example_files(folder: Path, label: str) -> list[Path]:
+    """The example images and clips under ``folder`` (recursively, sorted); one-line error if none."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS | VIDEO_EXTENSIONS)
     if not files:
         raise InputError(f"no example images for label {label!r} (looked for {', '.join(sorted(IMAGE_EXTS))} and video clips)", path=str(folder))
+    return files
+
+
+def embed_examples(folder: Path, embedder: Embedder, label: str) -> np.ndarray:
+    """Embeddings ``[K, D]`` of every image (and clip frame) in ``folder``."""
+    size = embedder.frame_size(1280, 720)
+    files = example_files(folder, label)
     key = (embedder.identity(), size, tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
     if key not in _MEMO:
-        _MEMO[key] = _embed_files(files, embedder, size)
+        _MEMO[key] = embed_files(files, embedder)[0]
     return _MEMO[key]
 
 
-def _embed_files(files: list[Path], embedder: Embedder, size: tuple[int, int]) -> np.ndarray:
-    frames: list[np.ndarray] = []
-    for f in files:
-        if f.suffix.lower() in IMAGE_EXTS:
-            frames.append(_load_image(f, size)[None])
-        else:
-            frames.append(_load_clip(f, size))
-    return embedder.embed(np.concatenate(frames))
+def embed_files(files: list[Path], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings ``[K, D]`` of images and clips (a clip gives up to :data:`FRAMES_PER_CLIP`
+    rows), and for each row the index of its file in ``files``; embedded a batch at a time,
+    so a large folder is never held as pixels all at once."""
+    size = embedder.frame_size(1280, 720)
+    vectors: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    pending_owner: list[int] = []
+
+    def flush() -> None:
+        if pending:
+            vectors.append(embedder.embed(np.concatenate(pending)))
+            owners.append(np.concatenate([np.full(len(p), k, np.int64) for p, k in zip(pending, pending_owner)]))
+            pending.clear()
+            pending_owner.clear()
+
+    for k, f in enumerate(files):
+        frames = _load_image(f, size)[None] if f.suffix.lower() in IMAGE_EXTS else _load_clip(f, size)
+        pending.append(frames)
+        pending_owner.append(k)
+        if sum(len(p) for p in pending) >= embedder.batch_size:
+            flush()
+    flush()
+    if not vectors:
+        return np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(vectors), np.concatenate(owners)
 

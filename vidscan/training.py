@@ -1,0 +1,163 @@
+"""Labelled embeddings for training a probe: from a folder of labelled images or a dataset manifest.
+
+Two sources, both what users already have:
+
+* a folder with one sub-folder of images (or short clips) per label, the layout of
+  ``classify --examples`` and of one split of a ``vidscan dataset`` ImageFolder tree;
+* a dataset manifest (``manifest.csv`` / ``.parquet`` with ``file`` and ``label`` columns and,
+  from ``vidscan dataset``, ``split`` and ``video``): the probe trains on the ``train`` rows
+  and is scored on the ``val`` rows it never saw.
+
+Where the video of each image is known (the manifest's ``video`` column, or a file name
+made by ``collect``/``dataset``), cross-validation keeps each video in one fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vidscan.embed.base import Embedder
+from vidscan.errors import InputError, UsageError
+from vidscan.images import load_image, resize, video_stem_of
+from vidscan.labels.config import check_names
+from vidscan.labels.examples import IMAGE_EXTS, embed_files, example_files, example_folders
+from vidscan.labels.probe import DEFAULT_C, DEFAULT_FOLDS, LinearProbe, fit_probe
+from vidscan.options import EmbedderSpec, built_embedder
+from vidscan.progress import NullProgress, Progress
+
+MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
+TRAIN_SPLIT, VALIDATION_SPLIT = "train", "val"
+
+
+@dataclass
+class TrainingSet:
+    """Embeddings with a label each; ``groups`` (the video of each row) and ``splits`` when known."""
+
+    vectors: np.ndarray
+    labels: list[str]
+    names: list[str]
+    groups: list[str] | None
+    splits: list[str] | None
+    source: str
+
+    def subset(self, keep: np.ndarray) -> tuple[np.ndarray, list[str], list[str] | None]:
+        rows = np.flatnonzero(keep)
+        return self.vectors[rows], [self.labels[i] for i in rows], None if self.groups is None else [self.groups[i] for i in rows]
+
+
+def find_manifest(source: Path) -> Path | None:
+    """``source`` if it is a manifest file, the manifest inside a dataset folder, or None."""
+    if source.is_file():
+        return source
+    for name in MANIFEST_NAMES:
+        if (source / name).is_file():
+            return source / name
+    return None
+
+
+def training_set(source: str | Path, embedder: Embedder, progress: Progress | None = None) -> TrainingSet:
+    """The labelled embeddings in ``source``: a dataset manifest (or a folder holding one), or
+    a folder of per-label sub-folders."""
+    path = Path(source)
+    if not path.exists():
+        raise InputError("no such training folder or manifest", path=str(source))
+    manifest = find_manifest(path)
+    if manifest is not None:
+        return from_manifest(manifest, embedder, progress)
+    return from_folder(path, embedder)
+
+
+def from_folder(folder: Path, embedder: Embedder) -> TrainingSet:
+    """One sub-folder per label; the video of an image is read from a collect/dataset file name."""
+    folders = example_folders(folder)
+    check_names(list(folders))
+    files: list[Path] = []
+    file_labels: list[str] = []
+    for name, sub in folders.items():
+        found = example_files(sub, name)
+        files += found
+        file_labels += [name] * len(found)
+    vectors, owner = embed_files(files, embedder)
+    stems = [video_stem_of(f.name) if f.suffix.lower() in IMAGE_EXTS else f"clip:{f}" for f in files]  # a clip is its own video
+    groups = None if any(s is None for s in stems) else [str(stems[k]) for k in owner]
+    return TrainingSet(vectors, [file_labels[k] for k in owner], list(folders), groups, None, str(folder))
+
+
+def read_manifest(path: Path) -> pd.DataFrame:
+    """A manifest with at least ``file`` and ``label`` columns (``split``, ``video`` optional)."""
+    try:
+        table = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+    except ImportError:
+        raise UsageError("reading a Parquet manifest needs pyarrow: pip install 'vidscan[parquet]'") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"manifest cannot be read ({type(exc).__name__})", path=str(path)) from None
+    missing = [c for c in ("file", "label") if c not in table.columns]
+    if missing:
+        raise InputError(f"manifest has no {' or '.join(missing)} column (it needs file and label)", path=str(path))
+    if table.empty:
+        raise InputError("manifest lists no images", path=str(path))
+    return table
+
+
+def from_manifest(path: Path, embedder: Embedder, progress: Progress | None = None) -> TrainingSet:
+    """Embed the manifest's images (paths relative to its folder), a batch at a time."""
+    table = read_manifest(path)
+    progress = progress or NullProgress()
+    size = None
+    chunks: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    progress.start(f"embedding {len(table)} images", float(len(table)))
+    try:
+        for k, name in enumerate(table["file"].astype(str)):
+            rgb = load_image(path.parent / name)
+            size = size or embedder.frame_size(rgb.shape[1], rgb.shape[0])
+            batch.append(resize(rgb, size))
+            if len(batch) == embedder.batch_size:
+                chunks.append(embedder.embed(np.stack(batch)))
+                batch.clear()
+                progress.update(float(k + 1))
+        if batch:
+            chunks.append(embedder.embed(np.stack(batch)))
+    finally:
+        progress.finish()
+    labels = table["label"].astype(str).tolist()
+    names = sorted(set(labels))
+    groups = table["video"].astype(str).tolist() if "video" in table.columns else None
+    splits = table["split"].astype(str).tolist() if "split" in table.columns else None
+    return TrainingSet(np.concatenate(chunks), labels, names, groups, splits, str(path))
+
+
+def embedder_record(spec: EmbedderSpec, embedder: Embedder) -> dict[str, Any]:
+    """What a probe keeps of its embedder: its description, and the spec to rebuild it with."""
+    options = {k: v for k, v in spec.options().items() if k != "device"}
+    return {**embedder.describe(), "spec": {"name": spec.name, **options}}
+
+
+def train_probe(source: str | Path, *, embedder: str | EmbedderSpec = EmbedderSpec(), c: float = DEFAULT_C, folds: int = DEFAULT_FOLDS,
+                seed: int = 0, progress: Progress | None = None) -> LinearProbe:
+    """Fit a :class:`LinearProbe` on the labelled images in ``source`` (see the module docstring).
+
+    A manifest with a ``split`` column trains on its ``train`` rows and reports accuracy on
+    its ``val`` rows; otherwise every row trains. Cross-validated accuracy is reported either way.
+    """
+    spec = EmbedderSpec(embedder) if isinstance(embedder, str) else embedder
+    emb = built_embedder(spec)
+    data = training_set(source, emb, progress)
+    validation = None
+    if data.splits is not None and TRAIN_SPLIT in data.splits:
+        split = np.array(data.splits)
+        vectors, labels, groups = data.subset(split == TRAIN_SPLIT)
+        held_vectors, held_labels, _ = data.subset(split == VALIDATION_SPLIT)
+        validation = (held_vectors, held_labels)
+    else:
+        vectors, labels, groups = data.vectors, data.labels, data.groups
+    return fit_probe(vectors, labels, names=data.names, groups=groups, embedder=embedder_record(spec, emb), c=c, folds=folds, seed=seed,
+                     validation=validation)
+
+
+__all__ = ["TrainingSet", "embedder_record", "find_manifest", "from_folder", "from_manifest", "read_manifest", "train_probe", "training_set"]
