@@ -34,6 +34,9 @@ _PUBLIC = {
     "LinearProbe": "vidscan.labels.probe",
     "load_probe": "vidscan.labels.probe",
     "train_probe": "vidscan.training",
+    "map": "vidscan.mapping.build",
+    "make_dataset": "vidscan.dataset",
+    "FrameMap": "vidscan.mapping.build",
     "DecodeSpec": "vidscan.options",
     "DetectorSpec": "vidscan.options",
     "EmbedderSpec": "vidscan.options",
@@ -56,6 +59,8 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from vidscan.extract import embed_video
     from vidscan.labels.probe import LinearProbe, load_probe
     from vidscan.training import train_probe
+    from vidscan.mapping.build import FrameMap, map
+    from vidscan.dataset import make_dataset
     from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec
     from vidscan.pipeline import detect_scenes
     from vidscan.timeline import Segment, Timeline
@@ -83,6 +88,7 @@ __all__ = [
     "BoundaryDetector",
     "ClassifyResult",
     "Embedder",
+    "FrameMap",
     "InputError",
     "LinearProbe",
     "ModelUnavailableError",
@@ -100,6 +106,8 @@ __all__ = [
     "detect_scenes",
     "embed_video",
     "load_probe",
+    "make_dataset",
+    "map",
     "open_video",
     "probe",
     "train_probe",

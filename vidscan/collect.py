@@ -46,11 +46,10 @@ from vidscan.images import IMAGE_FORMATS, frame_filename, write_image
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import timecode
 from vidscan.video import Sampling, open_video
-from vidscan.options import EmbedderSpec, built_embedder
+from vidscan.options import COLLECT_HOLD_S, COLLECT_MAX_SIMILARITY, EmbedderSpec, built_embedder
 from vidscan.video.base import DEFAULT_BACKEND, check_readable_file
 
-DEFAULT_MAX_SIMILARITY = 0.9
-DEFAULT_HOLD_S = 0.2
+DEFAULT_MAX_SIMILARITY, DEFAULT_HOLD_S = COLLECT_MAX_SIMILARITY, COLLECT_HOLD_S  # vidscan.options holds the defaults
 #: How alike a frame and the one ``hold`` seconds later must be for the frame to count as steady.
 STEADY_SIMILARITY = 0.9
 MANIFEST = "manifest.csv"
@@ -244,7 +243,7 @@ def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity
                     progress.update(float(batch.times[-1]) if len(batch) else 0.0)
                     yield emb.embed(batch.frames), batch.indices, batch.times
 
-            for vectors, indices, times in _steady(embedded(), hold, STEADY_SIMILARITY):
+            for vectors, indices, times in steady_samples(embedded(), hold, STEADY_SIMILARITY):
                 rows, nearest, sims = selector.offer(vectors)
                 for row, near, sim in zip(rows.tolist(), nearest.tolist(), sims.tolist()):
                     kept.append(KeptFrame(int(indices[row]), float(times[row]), "",
@@ -259,7 +258,7 @@ def _select(video: str | Path, emb: Embedder, sampling: Sampling, max_similarity
 _Samples = tuple[np.ndarray, np.ndarray, np.ndarray]  # (vectors [B, D], frame indices [B], times [B])
 
 
-def _steady(batches: Iterable[_Samples], hold: float, threshold: float) -> Iterator[_Samples]:
+def steady_samples(batches: Iterable[_Samples], hold: float, threshold: float) -> Iterator[_Samples]:
     """Pass on the samples whose picture still looks the same (similarity >= ``threshold``) ``hold`` s later.
 
     Each sample waits until one at least ``hold`` seconds later has arrived (memory: ``hold``
@@ -311,4 +310,4 @@ def _read_manifest(path: Path) -> pd.DataFrame | None:
     return table[MANIFEST_COLUMNS]
 
 
-__all__ = ["DEFAULT_HOLD_S", "CollectResult", "DiverseSelector", "KeptFrame", "collect", "collect_sampling"]
+__all__ = ["DEFAULT_HOLD_S", "CollectResult", "DiverseSelector", "KeptFrame", "collect", "collect_sampling", "steady_samples"]

@@ -56,6 +56,16 @@ LABEL_SCENE_PENALTY = 1.0
 #: real recordings, a label recognised in a recording never seen: C=0.1 42.6%, 0.3 51.5%,
 #: 1 58.6%, 3 58.2%, 10 55.4% of frames right; generated broadcasts: 93.5, 94.2, 95.3, 95.4, 95.4%.
 PROBE_C = 1.0
+#: collect and dataset: a frame is kept only if its cosine similarity to every frame kept so
+#: far (for its label) is below this, and its picture still looks the same this many seconds later.
+COLLECT_MAX_SIMILARITY = 0.9
+COLLECT_HOLD_S = 0.2
+#: dataset: a frame is kept only if its label's probability is at least this (not tuned on
+#: footage: a label the scorer is unsure of is one a trainer would learn wrong); images per
+#: label over the whole dataset; train/val/test shares of the videos.
+DATASET_MIN_CONFIDENCE = 0.6
+DATASET_PER_LABEL = 1000
+DATASET_SPLITS = (0.8, 0.1, 0.1)
 #: Cross-validation folds of the probe's accuracy report (fewer when a label has fewer examples or videos).
 PROBE_FOLDS = 5
 

@@ -6,15 +6,16 @@ import click
 
 from vidscan.cli.common import CREATES_FOLDERS, FiniteFloat, TaskSetup, task_options
 from vidscan.config import MAX_SECONDS
+from vidscan.options import COLLECT_HOLD_S, COLLECT_MAX_SIMILARITY
 
 
 @click.command(short_help="Save the visually distinct frames of a video as images.")
 @click.argument("video", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help=f"Folder for the images and manifest.csv. {CREATES_FOLDERS}")
-@click.option("--max-similarity", type=FiniteFloat(0, 1, min_open=True), default=0.9, show_default=True,
+@click.option("--max-similarity", type=FiniteFloat(0, 1, min_open=True), default=COLLECT_MAX_SIMILARITY, show_default=True,
               help="Keep a frame only if its cosine similarity to every frame kept so far is below this: lower keeps fewer, more different frames.")
-@click.option("--hold", type=FiniteFloat(min=0, max=MAX_SECONDS), default=0.2, show_default=True,
+@click.option("--hold", type=FiniteFloat(min=0, max=MAX_SECONDS), default=COLLECT_HOLD_S, show_default=True,
               help="Keep a frame only if the picture still looks the same (similarity >= 0.9) this many seconds later: skips dissolve blends and flashes (0: off).")
 @task_options(sampling=("Frames per second to look at (default 5 for features, 2 for clip).", "Look at every K-th frame instead."),
               detector=False, decode=False, cache=False, quiet="summary")

@@ -50,13 +50,15 @@ def _register() -> None:
     from vidscan.cli.bench import bench
     from vidscan.cli.classify import classify
     from vidscan.cli.collect import collect
+    from vidscan.cli.dataset import dataset
     from vidscan.cli.demo import demo_video
+    from vidscan.cli.map import map_command
     from vidscan.cli.models import models
     from vidscan.cli.probe import train_probe
     from vidscan.cli.scenes import scenes
     from vidscan.cli.search import search
 
-    for command in (scenes, classify, search, collect, train_probe, batch, demo_video, bench, models):
+    for command in (scenes, classify, search, collect, dataset, train_probe, map_command, batch, demo_video, bench, models):
         cli.add_command(command)
 
 
