@@ -46,6 +46,10 @@ WRITES = {
     r"--out stills/": ["stills/manifest.csv"],
     r"train-probe my_examples/ --out my_probe\.npz": ["my_probe.npz", "my_probe.json"],
     r"--probe my_probe\.npz": ["match.labels.csv", "match.labels.totals.csv"],
+    r"--out archive_map\.html": ["archive_map.html", "archive_map.clusters.csv", "archive_map.clusters.summary.csv"],
+    r"--out match_map\.html": ["match_map.html", "match_map.clusters.csv"],
+    r"--out data/ --examples": ["data/manifest.csv", "data/labels.json", "data/train/metadata.csv"],
+    r"--out data_probe\.npz": ["data_probe.npz", "data_probe.json"],
     r"--out results/": ["results/summary.csv", "results/manifest.sqlite"],
 }
 
