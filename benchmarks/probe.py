@@ -111,6 +111,33 @@ def real(per_label: int, cs: list[float], embedder) -> dict[str, list[tuple[floa
     return results
 
 
+def scale_timing(out: Path, n: int, embedder) -> None:
+    """Training and scoring time at ``n`` labelled frames: every frame of the generated
+    broadcasts, drawn with replacement up to ``n`` and jittered slightly (the time depends on
+    the number and size of the vectors, not on how many distinct frames there are)."""
+    vectors, labels = [], []
+    for path in sorted(out.glob("broadcast*.mp4")):
+        truth = GroundTruth.load(path.with_suffix(".truth.json"))
+        video = embed_video(path, embedder, Sampling.all_frames())
+        by_frame = np.empty(truth.frame_count, object)
+        for label, a, b in truth.labels:
+            by_frame[a:b] = label
+        vectors.append(video.embeddings)
+        labels += [str(by_frame[i]) for i in video.indices]
+    x, y = np.concatenate(vectors), np.array(labels)
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(x), n)
+    xs = x[pick] + rng.normal(scale=0.01, size=(n, x.shape[1])).astype(np.float32)
+    groups = [f"v{i % 20}" for i in range(n)]
+    t0 = time.perf_counter()
+    probe = fit_probe(xs, y[pick].tolist(), groups=groups, embedder=embedder.describe())
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    probe.log_probs(xs)
+    print(f"probe at {n:,} labelled frames: train {fit_s:.1f} s (5-fold cv, calibration, fit; cv accuracy "
+          f"{probe.report.accuracy:.3f}), score {time.perf_counter() - t0:.3f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="bench_out/probe")
@@ -118,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--per-label", type=int, default=8)
     parser.add_argument("--c", type=float, nargs="+", default=[1.0, 10.0, 100.0])
+    parser.add_argument("--scale", type=int, nargs="*", default=[10_000, 100_000],
+                        help="also time training (5-fold cv + calibration + fit) and scoring at these numbers of labelled frames")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, rows in results.items():
             acc, err = np.mean(rows, axis=0)
             print(f"{group:10} {name:16} {100 * acc:8.1f}% {100 * err:9.1f}%")
+    for n in args.scale:
+        scale_timing(out, n, embedder)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(100_000, embedder.dim)).astype(np.float32)
     ex = {n: rng.normal(size=(args.per_label, embedder.dim)).astype(np.float32) for n in ("a", "b", "c")}

@@ -205,3 +205,37 @@ def test_a_probe_object_can_be_used_directly(broadcast):
     assert isinstance(probe, LinearProbe)
     result = vidscan.classify(path, probe=probe, level="shot")
     assert labelled_share(result.timeline, truth) >= 0.9
+
+
+def test_a_corrected_timeline_trains_a_probe_that_labels_another_video(broadcast, tmp_path, capsys):
+    """The distil loop: classify's export, its labels set right by hand (here: from the truth,
+    with one stretch left 'unknown'), trains a probe on the video's own frames."""
+    from vidscan.synth import render
+    from vidscan.synth.corpus import broadcast_program
+
+    path, truth, _ = broadcast
+    rows = [{"index": k, "start_frame": a, "end_frame": b, "label": label if k != 1 else "unknown"} for k, (label, a, b) in enumerate(truth.labels)]
+    corrected = tmp_path / "corrected.csv"
+    pd.DataFrame(rows).to_csv(corrected, index=False)
+    out = tmp_path / "p.npz"
+    assert main(["train-probe", str(corrected), "--video", str(path), "--out", str(out), "--sample-fps", "2"]) == 0
+    stdout = capsys.readouterr().out
+    assert "grouped by segment" in stdout
+    probe = load_probe(out)
+    assert probe.sampling == "fps:2"
+    skipped = truth.labels[1]
+    assert sum(probe.report.examples.values()) < 2 * truth.duration_s - 2 * (skipped[2] - skipped[1]) / truth.fps + 1
+    other = tmp_path / "other.mp4"
+    other_truth = render(broadcast_program(seed=31, minutes=0.5), other)
+    result = vidscan.classify(other, probe=out, labelling=LabellingSpec(per_frame=True))
+    assert labelled_share(result.timeline, other_truth) >= 0.9
+
+
+def test_timeline_training_input_errors(shots_video, tmp_path, capsys):
+    path, _ = shots_video
+    bad = tmp_path / "t.csv"
+    bad.write_text("start_frame,end_frame\n0,10\n")
+    assert main(["train-probe", str(bad), "--video", str(path), "--out", str(tmp_path / "p.npz")]) == EXIT_INPUT
+    assert "no label column" in capsys.readouterr().err
+    assert main(["train-probe", str(tmp_path), "--out", str(tmp_path / "p.npz"), "--sample-fps", "2"]) == EXIT_USAGE
+    assert "--video" in capsys.readouterr().err

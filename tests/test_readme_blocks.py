@@ -50,6 +50,7 @@ WRITES = {
     r"--out match_map\.html": ["match_map.html", "match_map.clusters.csv"],
     r"--out data/ --examples": ["data/manifest.csv", "data/labels.json", "data/train/metadata.csv"],
     r"--out data_probe\.npz": ["data_probe.npz", "data_probe.json"],
+    r"--out fixed_probe\.npz": ["fixed_probe.npz", "fixed_probe.json"],
     r"--out results/": ["results/summary.csv", "results/manifest.sqlite"],
 }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,10 @@ from vidscan.labels.examples import IMAGE_EXTS, embed_files, example_files, exam
 from vidscan.labels.probe import DEFAULT_C, DEFAULT_FOLDS, LinearProbe, fit_probe
 from vidscan.options import EmbedderSpec, built_embedder
 from vidscan.progress import NullProgress, Progress
+from vidscan.video import Sampling
+
+if TYPE_CHECKING:
+    from vidscan.cache import EmbeddingCache
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
 TRAIN_SPLIT, VALIDATION_SPLIT = "train", "val"
@@ -44,6 +48,7 @@ class TrainingSet:
     groups: list[str] | None
     splits: list[str] | None
     source: str
+    group_kind: str = "video"  # what ``groups`` names
 
     def subset(self, keep: np.ndarray) -> tuple[np.ndarray, list[str], list[str] | None]:
         rows = np.flatnonzero(keep)
@@ -132,22 +137,95 @@ def from_manifest(path: Path, embedder: Embedder, progress: Progress | None = No
     return TrainingSet(np.concatenate(chunks), labels, names, groups, splits, str(path))
 
 
+#: Samples this close (seconds) to a change of label in a timeline are not used: a cut placed
+#: a frame off, or a dissolve, would teach the probe the wrong label.
+TIMELINE_EDGE_S = 0.5
+
+
+def read_segments(path: Path) -> pd.DataFrame:
+    """``start_frame, end_frame, label`` rows of a labelled timeline: classify's CSV, Parquet or
+    JSON (edited by hand or not). With both levels in the table, the rows of the first level."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            from vidscan.timeline import Timeline
+
+            table = Timeline.from_json(path).to_dataframe()
+        elif suffix == ".parquet":
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except ImportError:
+        raise UsageError("reading a Parquet timeline needs pyarrow: pip install 'vidscan[parquet]'") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"timeline cannot be read ({type(exc).__name__})", path=str(path)) from None
+    missing = [c for c in ("start_frame", "end_frame", "label") if c not in table.columns]
+    if missing:
+        raise InputError(f"timeline has no {', '.join(missing)} column(s): give classify's output (with labels)", path=str(path))
+    if "level" in table.columns and len(table):
+        table = table[table["level"] == table["level"].iloc[0]]
+    return table[["start_frame", "end_frame", "label"]].sort_values("start_frame", ignore_index=True)
+
+
+def from_timeline(path: Path, video: str | Path, embedder: Embedder, sampling: Sampling | None = None, cache: EmbeddingCache | None = None,
+                  progress: Progress | None = None) -> TrainingSet:
+    """The sampled frames of ``video`` labelled by the segments of a (corrected) timeline.
+
+    Frames labelled ``unknown`` or not at all, and frames within :data:`TIMELINE_EDGE_S` of a
+    change of label, are left out. Cross-validation is grouped by segment, so the folds do
+    not hold neighbouring frames of one shot on both sides.
+    """
+    from vidscan.collect import collect_sampling
+    from vidscan.extract import embed_video
+    from vidscan.labels.config import UNKNOWN
+
+    segments = read_segments(Path(path))
+    embedded = embed_video(video, embedder, sampling or collect_sampling(embedder), cache=cache, progress=progress)
+    starts = segments["start_frame"].to_numpy(np.int64)
+    ends = segments["end_frame"].to_numpy(np.int64)
+    labels = segments["label"].astype(str).where(segments["label"].notna(), "").tolist()
+    fps = embedded.info.fps or 25.0
+    edge = TIMELINE_EDGE_S * fps
+    changes = np.array([starts[k] for k in range(1, len(starts)) if labels[k] != labels[k - 1]], np.float64)
+    rows, row_labels, groups = [], [], []
+    for r, frame in enumerate(embedded.indices.tolist()):
+        k = int(np.searchsorted(starts, frame, side="right")) - 1
+        if k < 0 or frame >= ends[k] or labels[k] in ("", UNKNOWN, "nan"):
+            continue
+        if len(changes) and np.abs(changes - frame).min() <= edge:
+            continue
+        rows.append(r)
+        row_labels.append(labels[k])
+        groups.append(f"segment {k}")
+    if not rows:
+        raise InputError("no sampled frame falls inside a labelled segment of the timeline", path=str(path))
+    names = sorted(set(row_labels))
+    return TrainingSet(embedded.embeddings[rows], row_labels, names, groups, None, str(path), group_kind="segment")
+
+
 def embedder_record(spec: EmbedderSpec, embedder: Embedder) -> dict[str, Any]:
     """What a probe keeps of its embedder: its description, and the spec to rebuild it with."""
     options = {k: v for k, v in spec.options().items() if k != "device"}
     return {**embedder.describe(), "spec": {"name": spec.name, **options}}
 
 
-def train_probe(source: str | Path, *, embedder: str | EmbedderSpec = EmbedderSpec(), c: float = DEFAULT_C, folds: int = DEFAULT_FOLDS,
-                seed: int = 0, progress: Progress | None = None) -> LinearProbe:
-    """Fit a :class:`LinearProbe` on the labelled images in ``source`` (see the module docstring).
+def train_probe(source: str | Path, *, video: str | Path | None = None, embedder: str | EmbedderSpec = EmbedderSpec(),
+                sampling: Sampling | None = None, c: float = DEFAULT_C, folds: int = DEFAULT_FOLDS, seed: int = 0,
+                cache: EmbeddingCache | None = None, progress: Progress | None = None) -> LinearProbe:
+    """Fit a :class:`LinearProbe` on the labelled images in ``source`` (see the module
+    docstring), or, with ``video``, on that video's frames labelled by the timeline ``source``.
 
     A manifest with a ``split`` column trains on its ``train`` rows and reports accuracy on
     its ``val`` rows; otherwise every row trains. Cross-validated accuracy is reported either way.
     """
     spec = EmbedderSpec(embedder) if isinstance(embedder, str) else embedder
     emb = built_embedder(spec)
-    data = training_set(source, emb, progress)
+    if video is not None:
+        if not Path(source).is_file():
+            raise InputError("no such timeline file (with --video, SOURCE is classify's labelled timeline of that video)", path=str(source))
+        data = from_timeline(Path(source), video, emb, sampling, cache, progress)
+    else:
+        data = training_set(source, emb, progress)
     validation = None
     if data.splits is not None and TRAIN_SPLIT in data.splits:
         split = np.array(data.splits)
@@ -157,7 +235,7 @@ def train_probe(source: str | Path, *, embedder: str | EmbedderSpec = EmbedderSp
     else:
         vectors, labels, groups = data.vectors, data.labels, data.groups
     return fit_probe(vectors, labels, names=data.names, groups=groups, embedder=embedder_record(spec, emb), c=c, folds=folds, seed=seed,
-                     validation=validation)
+                     validation=validation, sampling=sampling.describe() if sampling is not None else None, group_kind=data.group_kind)
 
 
-__all__ = ["TrainingSet", "embedder_record", "find_manifest", "from_folder", "from_manifest", "read_manifest", "train_probe", "training_set"]
+__all__ = ["TrainingSet", "embedder_record", "find_manifest", "from_folder", "from_manifest", "from_timeline", "read_segments", "read_manifest", "train_probe", "training_set"]

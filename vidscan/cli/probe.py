@@ -12,14 +12,20 @@ from vidscan.options import PROBE_C, PROBE_FOLDS
 @click.argument("source", type=click.Path(path_type=str))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=str),
               help=f"The probe: NAME.npz (weights) and NAME.json beside it (labels, embedder, accuracy). {CREATES_FOLDERS}")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=str),
+              help="SOURCE is classify's labelled timeline (CSV/JSON/Parquet, corrected by hand or not) of this video: train on its frames.")
 @click.option("--c", "c", type=FiniteFloat(min=0, min_open=True), default=PROBE_C, show_default=True,
               help="Inverse regularisation strength of the logistic regression (higher fits the examples more closely).")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=PROBE_FOLDS, show_default=True, help="Cross-validation folds for the accuracy report.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cross-validation folds.")
-@task_options(sampling=None, detector=False, decode=False, cache=False, quiet="report")
-def train_probe(source: str, out: str, c: float, folds: int, seed: int, run: TaskSetup) -> None:
+@task_options(sampling=("With --video: frames per second to train on (default 5 for features, 2 for clip).", "With --video: every K-th frame."),
+              detector=False, decode=False, cache=True, quiet="report")
+def train_probe(source: str, out: str, video: str | None, c: float, folds: int, seed: int, run: TaskSetup) -> None:
     """Train a probe on SOURCE: a folder with one sub-folder of images per label, or a dataset
     made by `vidscan dataset` (its manifest: trains on the train split, scores the val split).
+
+    With --video, SOURCE is a labelled timeline of that video (classify's output, its labels
+    corrected where they were wrong): the probe learns the labels from the video's frames.
 
     Prints the cross-validated accuracy per label (folds never split a video when the video of
     each image is known). Use the probe with `vidscan classify VIDEO --probe NAME.npz`.
@@ -28,6 +34,7 @@ def train_probe(source: str, out: str, c: float, folds: int, seed: int, run: Tas
     Examples:
       vidscan train-probe my_examples/ --out broadcast.npz
       vidscan train-probe dataset/ --out broadcast.npz --embedder clip
+      vidscan train-probe match.labels.csv --video match.mp4 --out broadcast.npz
     """
     from vidscan.atomic import Outputs
     from vidscan.labels.probe import probe_paths, save_probe
@@ -36,12 +43,21 @@ def train_probe(source: str, out: str, c: float, folds: int, seed: int, run: Tas
     weights, meta = probe_paths(out)
     if out.lower().endswith(".json"):
         out = str(weights)
-    outputs = Outputs([source])
+    outputs = Outputs([source, video])
     outputs.file(weights)
     outputs.file(meta)  # checked before any embedding (exit 5)
     spec = run.embedder
     run.check_weights(spec)
-    probe = run_train(source, embedder=spec, c=c, folds=folds, seed=seed, progress=run.progress())
+    if video is not None:
+        from vidscan.video.base import check_readable_file
+
+        check_readable_file(video)
+    elif run.sampling is not None:
+        from vidscan.errors import UsageError
+
+        raise UsageError("--sample-fps/--every choose a video's frames: give them with --video")
+    probe = run_train(source, video=video, embedder=spec, sampling=run.sampling, c=c, folds=folds, seed=seed, cache=run.cache(),
+                      progress=run.progress())
     with outputs:
         written = save_probe(probe, out)
     if not run.quiet:
@@ -74,3 +90,6 @@ def print_report(probe) -> None:
     elif report.grouped_by is None:
         click.echo("note: the folds may hold frames of the same video on both sides, which flatters the accuracy; "
                    "a dataset made by `vidscan dataset` (or collect-named images) is grouped by video")
+    elif report.grouped_by == "segment":
+        click.echo("note: the folds are grouped by segment of one video; for a score on footage it never saw, "
+                   "classify another labelled video with the probe")

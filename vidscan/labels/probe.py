@@ -41,7 +41,7 @@ class ProbeReport:
     accuracy: float | None  # overall share of held-out examples labelled right (None: too few to cross-validate)
     per_label: dict[str, float | None]  # recall per label: share of that label's held-out examples labelled right
     folds: int
-    grouped_by: str | None  # "video" when folds never split a video (no leak between folds); None when not
+    grouped_by: str | None  # "video" (or "segment") when folds never split one (no leak between folds); None when not
     held_out: dict[str, Any] = field(default_factory=dict)  # accuracy on a validation split, when one was given
     scale: float = 1.0  # the calibration factor applied to the logits (1: not calibrated)
 
@@ -109,10 +109,10 @@ class LinearProbe:
 
 def fit_probe(vectors: np.ndarray, labels: list[str] | np.ndarray, *, names: list[str] | None = None, groups: list[str] | np.ndarray | None = None,
               embedder: dict[str, Any], sampling: str | None = None, c: float = DEFAULT_C, folds: int = DEFAULT_FOLDS, seed: int = 0,
-              validation: tuple[np.ndarray, list[str]] | None = None) -> LinearProbe:
+              validation: tuple[np.ndarray, list[str]] | None = None, group_kind: str = "video") -> LinearProbe:
     """Train a probe on ``vectors [N, D]`` with one label each; cross-validate it first.
 
-    ``groups`` (e.g. the video each frame came from) keeps each group within one fold, so
+    ``groups`` (e.g. the video each frame came from; ``group_kind`` names it) keeps each group within one fold, so
     near-identical frames of one video cannot sit on both sides of a fold and inflate the
     accuracy. Class weights are balanced: a label with few examples is not drowned out.
     ``validation`` (vectors, labels) is scored after fitting and reported as ``held_out``.
@@ -139,7 +139,7 @@ def fit_probe(vectors: np.ndarray, labels: list[str] | np.ndarray, *, names: lis
     def model() -> LogisticRegression:
         return LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
 
-    report = _cross_validate(model, x, y, names, groups, folds, seed)
+    report = _cross_validate(model, x, y, names, groups, folds, seed, group_kind)
     report.examples = counts
     fitted = model().fit(x, y)
     weights, bias = np.asarray(fitted.coef_, np.float64), np.asarray(fitted.intercept_, np.float64)
@@ -160,7 +160,7 @@ def _share(predicted: list[str], truth: list[str]) -> float | None:
     return round(float(np.mean([p == t for p, t in zip(predicted, truth)])), 6) if truth else None
 
 
-def _cross_validate(model, x: np.ndarray, y: np.ndarray, names: list[str], groups, folds: int, seed: int) -> ProbeReport:
+def _cross_validate(model, x: np.ndarray, y: np.ndarray, names: list[str], groups, folds: int, seed: int, group_kind: str) -> ProbeReport:
     """Stratified k-fold (grouped when ``groups`` name at least two per label); None scores when
     some label has too few examples (or groups) to hold any out. Also finds the probe's
     temperature from the held-out logits (:func:`_calibrate`)."""
@@ -173,7 +173,7 @@ def _cross_validate(model, x: np.ndarray, y: np.ndarray, names: list[str], group
         groups_per_label = min(len(set(g[y == k])) for k in range(len(names)))
         k = min(folds, groups_per_label)
         splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed) if k >= 2 else None
-        grouped_by = "video" if splitter is not None else None
+        grouped_by = group_kind if splitter is not None else None
     else:
         g = None
         k = min(folds, int(per_label_count.min()))
