@@ -131,3 +131,23 @@ def test_registry_default_and_options():
     with pytest.raises(UsageError):
         AdaptiveDetector(min_scene_len=-1)
     assert AdaptiveDetector().fit_predict(np.zeros((1, 4), np.float32), SPS) == []
+
+
+def test_a_dissolve_into_a_short_shot_keeps_the_cut_out_of_it():
+    """A dissolve A->B, B held for 1.4 s (shorter than the kernel's longest transition) and
+    drifting (a zoom), then a cut to C: the kernel alone joins the two changes into one long
+    "dissolve" placed between them; the detector must report the dissolve where it is and the cut."""
+    rng = np.random.default_rng(3)
+    a, b, drift, c = (unit(rng.normal(size=(1, 32)))[0] for _ in range(4))
+    frames = [a] * 40
+    frames += [unit(((1 - t) * a + t * b)[None])[0] for t in np.linspace(0.1, 0.9, 10)]  # the dissolve: frames 40-49
+    frames += [unit(((1 - s) * b + s * 0.3 * drift)[None])[0] for s in np.linspace(0, 1, 35)]  # b from 50, zooming
+    frames += [c] * 40  # the cut to c at frame 85
+    x = unit(np.array(frames) + rng.normal(scale=0.002, size=(len(frames), 32))).astype(np.float32)
+    diffs = rng.uniform(1.0, 2.0, size=len(x)).astype(np.float32)
+    diffs[40:50] = 18.0
+    diffs[85] = 150.0
+    diffs[0] = 0
+    found = AdaptiveDetector().fit(x, SPS, np.full(len(x), 110.0, np.float32), diffs).predict()
+    assert [b.kind for b in found] == ["dissolve", "cut"], found
+    assert abs(found[0].index - 45) <= 3 and found[1].index == 85

@@ -5,7 +5,6 @@ parse back, the page drawn in Chromium, and bad input."""
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 
@@ -24,7 +23,8 @@ from vidscan.mapping.build import POINT_COLUMNS, SUMMARY_COLUMNS, collapse_runs,
 from vidscan.mapping.clusters import cluster, estimate_k
 from vidscan.video import Sampling, read_frames
 
-from tests.test_map_page import Page, run_chromium
+from tests.browser import run_chromium
+from tests.test_map_page import Page
 
 FIVE_PER_SECOND = Sampling.per_second(5.0)
 

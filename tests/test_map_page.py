@@ -6,9 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,11 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser import run_chromium
+
 from vidscan.mapping.atlas import build_atlas, tile_size
 from vidscan.mapping.data import ClusterSummary, MapData
 from vidscan.mapping.page import render_map_page
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # a file name cannot hold "/", so "</script>" is in a folder's name (the tooltip's title shows the path)
 AWKWARD = ["/media/x </script><script>alert(1)//<!--/it's a \"clip\" <b>.mp4", "/media/café ☕ 日本 & co.mkv"]
 TILE = (32, 18)  # w, h
@@ -248,23 +246,6 @@ HOOK = """<script>
 })();
 </script>
 """
-
-
-def chromium() -> str:
-    for name in CHROMIUM_NAMES:
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    pytest.skip("no Chromium found (apt-get install chromium): the browser render is not checked")
-
-
-def run_chromium(*args: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=True,
-        )
 
 
 def rendered_body(html: str, folder: Path) -> dict[str, str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.browser import run_chromium
 
 from vidscan.labels.aggregate import label_totals
 from vidscan.pipeline import detect_scenes
@@ -21,7 +21,6 @@ from vidscan.report.palette import ALTERNATING
 from vidscan.synth import Program, Shot, Transition, render
 from vidscan.timeline import Timeline
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 class Page(HTMLParser):
@@ -112,23 +111,6 @@ def test_index_page_links_reports(labelled, timeline, tmp_path):
     assert len(page.with_class("entry", "tr")) == 2
     assert "<script>alert" not in html and "four &lt;shots&gt;" in html
     assert len([t for t, _ in page.tags if t == "th"]) == 1 + 3 + 3 + 1  # picture, video, duration, segments, 3 labels, share
-
-
-def chromium() -> str:
-    for name in CHROMIUM_NAMES:
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    pytest.skip("no Chromium found (apt-get install chromium): the browser render is not checked")
-
-
-def run_chromium(*args: str) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=True,
-        )
 
 
 def test_report_renders_in_headless_chromium(labelled, tmp_path):

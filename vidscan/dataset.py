@@ -155,7 +155,7 @@ def make_dataset(
     classify) or a trained ``probe``. A video that cannot be read is skipped (``warn``,
     :attr:`DatasetResult.failed`) unless it is the only one.
     """
-    from vidscan.inputs import discover_inputs
+    from vidscan.inputs import discover_inputs, each_readable
 
     t0 = time.perf_counter()
     if not 0 <= min_confidence <= 1:
@@ -193,25 +193,25 @@ def make_dataset(
     settings = {"embedder": emb.describe(), "sampling": sampling.describe(), "mode": scorer.mode, "min_confidence": float(min_confidence),
                 "max_similarity": float(max_similarity), "hold_s": float(hold), "per_label": int(per_label), "splits": dict(zip(SPLITS, shares)),
                 "seed": int(seed), "format": fmt}
-    manifest = previous
+    state = {"manifest": previous}
     added: dict[str, int] = {}
     failed: list[tuple[str, str]] = []
-    for video in new:
-        try:
-            rows = _video_rows(video, keys[video], split_of[keys[video]], emb, scorer, sampling, min_confidence, max_similarity, hold,
-                               per_label, manifest, seed, fmt, cache, backend, progress)
-        except InputError as exc:
-            if len(videos) == 1:
-                raise
-            failed.append((video, str(exc)))
-            del split_of[keys[video]]
-            if warn is not None:
-                warn(f"skipped {exc}")
-            continue
-        manifest = pd.concat([manifest, rows], ignore_index=True) if len(manifest) else rows
-        known[keys[video]] = split_of[keys[video]]
-        _write_video(folder, video, rows, manifest, {"labels": list(scorer.names), "settings": settings, "videos": known}, fmt, backend)
-        added[video] = len(rows)
+
+    def add(video: str | Path) -> pd.DataFrame:
+        """This video's images, written with the manifest that lists them (all or none)."""
+        key = keys[str(video)]
+        rows = _video_rows(str(video), key, split_of[key], emb, scorer, sampling, min_confidence, max_similarity, hold, per_label,
+                           state["manifest"], seed, fmt, cache, backend, progress)
+        combined = pd.concat([state["manifest"], rows], ignore_index=True) if len(state["manifest"]) else rows
+        described = {"labels": list(scorer.names), "settings": settings, "videos": {**known, key: split_of[key]}}
+        _write_video(folder, str(video), rows, combined, described, fmt, backend)
+        state["manifest"] = combined
+        return rows
+
+    for video, rows in each_readable(new, add, failed, warn):
+        known[keys[str(video)]] = split_of[keys[str(video)]]
+        added[str(video)] = len(rows)
+    manifest = state["manifest"]
     result = DatasetResult(folder, manifest, added, skipped, failed)
     result.warnings = _layout_warnings(result, scorer.names)
     if warn is not None:
@@ -359,7 +359,7 @@ def _layout_warnings(result: DatasetResult, names: list[str]) -> list[str]:
     (ImageFolder numbers classes per folder, so a split without some label numbers them differently)."""
     out = []
     if len(result.manifest) == 0:
-        return [f"no frame was confident (>= min confidence) for any label: the dataset is empty"]
+        return ["no frame was confident (>= min confidence) for any label: the dataset is empty"]
     present = set(result.manifest["label"])
     missing = [n for n in names if n not in present]
     if missing:

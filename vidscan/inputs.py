@@ -16,9 +16,11 @@ import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from vidscan.errors import InputError, UsageError
+
+T = TypeVar("T")
 
 #: What a folder walk or a glob counts as video.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"})
@@ -133,3 +135,25 @@ def _video(path: Path, rel: str) -> InputVideo:
 
 def _hidden(name: str) -> bool:
     return name.startswith(".")
+
+
+def each_readable(paths: Sequence[str | Path], work: Callable[[str | Path], T], failed: list[tuple[str, str]],
+                  warn: Callable[[str], None] | None = None) -> Iterator[tuple[str | Path, T]]:
+    """``(path, work(path))`` for each video ``work`` can read; one it cannot (an
+    :class:`InputError`) is added to ``failed`` with the reason and reported through ``warn``.
+    A single video that cannot be read raises: with one input there is nothing else to do.
+
+    The rule every command over a collection (search, map, dataset) follows: one broken file
+    in an archive costs that file, not the run.
+    """
+    for path in paths:
+        try:
+            result = work(path)
+        except InputError as exc:
+            if len(paths) == 1:
+                raise
+            failed.append((str(path), str(exc)))
+            if warn is not None:
+                warn(f"skipped {exc}")
+            continue
+        yield path, result

@@ -34,7 +34,7 @@ from vidscan.embed.base import Embedder, l2_normalise
 from vidscan.errors import InputError, UsageError
 from vidscan.formats import format_for, write_table
 from vidscan.images import frame_filename, load_image, resize, write_image
-from vidscan.inputs import VIDEO_EXTENSIONS, videos_under
+from vidscan.inputs import VIDEO_EXTENSIONS, each_readable, videos_under
 from vidscan.extract import embed_video
 from vidscan.progress import Progress
 from vidscan.timeline import timecode
@@ -221,16 +221,11 @@ def search(
     failed: list[tuple[str, str]] = []
     samples = cached = 0
     decode_s = 0.0
-    for path in videos:
-        try:
-            video = embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
-        except InputError as exc:
-            if len(videos) == 1:
-                raise
-            failed.append((str(path), str(exc)))
-            if warn:
-                warn(f"skipped {exc}")
-            continue
+
+    def embed(path: str | Path):
+        return embed_video(path, emb, sampling, backend=backend, progress=progress, cache=cache)
+
+    for path, video in each_readable(videos, embed, failed, warn):
         scores = video.embeddings @ q
         for i in pick_peaks(video.times, scores, top, min_gap):
             candidates.append((float(scores[i]), str(path), int(video.indices[i]), float(video.times[i])))

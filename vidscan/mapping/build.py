@@ -167,7 +167,7 @@ def map_videos(
     many points get a thumbnail of their own (0: none). A video that cannot be read is
     skipped (``warn``, :attr:`FrameMap.failed`) unless it is the only one.
     """
-    from vidscan.inputs import discover_inputs
+    from vidscan.inputs import discover_inputs, each_readable
 
     t0 = time.perf_counter()
     if collapse is not None and not 0 < collapse <= 1:
@@ -185,16 +185,10 @@ def map_videos(
     progress = progress or NullProgress()
 
     points, used, durations, failed = _Points(), [], [], []
-    for path in videos:
-        try:
-            video = embedded_for_map(path, emb, sampling, cache=cache, backend=backend, progress=progress)
-        except InputError as exc:
-            if len(videos) == 1:
-                raise
-            failed.append((str(path), str(exc)))
-            if warn is not None:
-                warn(f"skipped {exc}")
-            continue
+    def embed(path: str | Path) -> EmbeddedVideo:
+        return embedded_for_map(path, emb, sampling, cache=cache, backend=backend, progress=progress)
+
+    for path, video in each_readable(videos, embed, failed, warn):
         if len(video.times) == 0:
             continue
         points.add(len(used), video, collapse)
