@@ -51,6 +51,7 @@ WRITES = {
     r"--out data/ --examples": ["data/manifest.csv", "data/labels.json", "data/train/metadata.csv"],
     r"--out data_probe\.npz": ["data_probe.npz", "data_probe.json"],
     r"--out fixed_probe\.npz": ["fixed_probe.npz", "fixed_probe.json"],
+    r"-o match\.shots\.csv": ["match.shots.csv", "match.shots.totals.csv"],
     r"--out results/": ["results/summary.csv", "results/manifest.sqlite"],
 }
 

@@ -200,6 +200,9 @@ def from_timeline(path: Path, video: str | Path, embedder: Embedder, sampling: S
     if not rows:
         raise InputError("no sampled frame falls inside a labelled segment of the timeline", path=str(path))
     names = sorted(set(row_labels))
+    if len(names) < 2:
+        raise InputError(f"the timeline's frames are all labelled {names[0]!r}: a probe needs frames of at least two labels "
+                         "(correct the labels, or add a timeline of another video)", path=str(path))
     return TrainingSet(embedded.embeddings[rows], row_labels, names, groups, None, str(path), group_kind="segment")
 
 
