@@ -230,4 +230,4 @@ def test_a_missing_input_is_one_line(tmp_path, capsys):
 def test_map_is_public_and_the_help_is_instant():
     assert vidscan.map is map_videos
     done = subprocess.run([sys.executable, "-m", "vidscan", "map", "--help"], capture_output=True, text=True, check=True)
-    assert "--projection" in done.stdout and "umap" in done.stdout
+    assert "--projection" in done.stdout and "tsne" in done.stdout and "umap" in done.stdout

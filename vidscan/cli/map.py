@@ -21,7 +21,8 @@ from vidscan.plural import plural
 @click.option("--cluster-method", type=click.Choice(CLUSTER_METHODS), default=DEFAULT_CLUSTER_METHOD, show_default=True,
               help="kmeans: every point in a cluster. hdbscan: dense groups only, the rest 'no cluster' (no --clusters).")
 @click.option("--projection", type=click.Choice(PROJECTIONS), default=DEFAULT_PROJECTION, show_default=True,
-              help="How points are laid out in 2-D: umap (neighbourhoods and layout), tsne (neighbourhoods), pca (instant, overlapping).")
+              help="How points are laid out in 2-D: tsne (keeps neighbours best; openTSNE when installed), umap (faster at 10k points, "
+                   "keeps fewer neighbours), pca (instant, similar frames overlap).")
 @click.option("--collapse", type=FiniteFloat(0, 1, min_open=True),
               help="One point per run of consecutive frames at least this alike (cosine, e.g. 0.98), with its count.")
 @click.option("--probe", type=click.Path(dir_okay=False, path_type=str), help="Label every point with this probe (from train-probe).")

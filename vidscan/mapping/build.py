@@ -28,7 +28,7 @@ from vidscan.mapping.clusters import check_choices, cluster, medoids
 from vidscan.mapping.data import ClusterSummary, MapData, ThumbnailAtlas
 from vidscan.mapping.defaults import DEFAULT_CLUSTER_METHOD, DEFAULT_PROJECTION, DEFAULT_SAMPLE_FPS, DEFAULT_THUMBNAILS, TILE_LONG_SIDE
 from vidscan.mapping.page import render_map_page
-from vidscan.mapping.projection import project
+from vidscan.mapping.projection import describe_projection, project
 from vidscan.options import EmbedderSpec, built_embedder
 from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import timecode
@@ -217,7 +217,7 @@ def map_videos(
     settings = {
         "embedder": emb.describe(), "sampling": sampling.describe(), "collapse": collapse,
         "clusters": {"method": cluster_method, "k": clusters if clusters is not None else "estimated", "found": int(len(set(ids.tolist()) - {-1}))},
-        "projection": projection, "seed": seed, "thumbnails": int(atlas.count),
+        "projection": describe_projection(projection, len(vectors)), "seed": seed, "thumbnails": int(atlas.count),
         "labels": {"mode": scorer.mode, "names": names} if scorer is not None else None,
     }
     data = MapData(x=xy[:, 0].copy(), y=xy[:, 1].copy(), video=video_idx, frame=frame, time_s=times, cluster=ids.astype(np.int32),
