@@ -33,6 +33,7 @@ from vidscan.embed.registry import create_embedder  # noqa: E402
 from vidscan.extract import embed_video  # noqa: E402
 from vidscan.labels.examples import embed_examples  # noqa: E402
 from vidscan.labels.probe import fit_probe  # noqa: E402
+from vidscan.options import PROBE_C  # noqa: E402
 from vidscan.labels.scoring import LabelScorer  # noqa: E402
 from vidscan.synth import GroundTruth, render  # noqa: E402
 from vidscan.synth.corpus import broadcast_program, write_examples  # noqa: E402
@@ -70,6 +71,9 @@ def predict(scorer, vectors: np.ndarray, names: list[str]) -> list[str]:
 
 
 def synthetic(out: Path, videos: int, minutes: float, per_label: int, cs: list[float], embedder) -> dict[str, list[tuple[float, float]]]:
+    import shutil
+
+    shutil.rmtree(out / "examples", ignore_errors=True)  # a larger earlier run's extra images would stay otherwise
     write_examples(out / "examples", per_label=per_label)
     names = ["ad", "commentary", "game"]
     examples = {n: embed_examples(out / "examples" / n, embedder, n) for n in names}
@@ -163,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(100_000, embedder.dim)).astype(np.float32)
     ex = {n: rng.normal(size=(args.per_label, embedder.dim)).astype(np.float32) for n in ("a", "b", "c")}
-    built = methods(ex, ["a", "b", "c"], embedder, 10.0)
-    for name in ("few-shot", "probe C=10"):
+    built = methods(ex, ["a", "b", "c"], embedder, PROBE_C)
+    for name in ("few-shot", f"probe C={PROBE_C:g}"):
         t0 = time.perf_counter()
         built[name].log_probs(x)
         print(f"scoring 100k frames: {name} {time.perf_counter() - t0:.3f} s")
