@@ -8,6 +8,7 @@ would give) instead of being decoded again.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,9 +201,11 @@ def map_videos(
     t_embed = time.perf_counter() - t0
 
     vectors = points.joined("vectors")
-    ids = cluster(vectors, cluster_method, clusters, seed)
+    with stage(progress, f"clustering {len(vectors):,} points ({cluster_method})"):
+        ids = cluster(vectors, cluster_method, clusters, seed)
     t_cluster = time.perf_counter() - t0 - t_embed
-    xy = project(vectors, projection, seed)
+    with stage(progress, f"laying out {len(vectors):,} points ({describe_projection(projection, len(vectors))})"):
+        xy = project(vectors, projection, seed)
     t_project = time.perf_counter() - t0 - t_embed - t_cluster
     label, confidence, names = None, None, []
     if scorer is not None:
@@ -213,7 +216,8 @@ def map_videos(
     seconds = count * points.joined("seconds_per_sample")
     central = medoids(vectors, ids)
     summaries = _summaries(ids, count, seconds, float(sum(durations)), central, label, names)
-    atlas, thumb = _thumbnails(used, video_idx, frame, times, central, thumbnails, backend)
+    with stage(progress, f"thumbnails (up to {thumbnails:,})"):
+        atlas, thumb = _thumbnails(used, video_idx, frame, times, central, thumbnails, backend)
     settings = {
         "embedder": emb.describe(), "sampling": sampling.describe(), "collapse": collapse,
         "clusters": {"method": cluster_method, "k": clusters if clusters is not None else "estimated", "found": int(len(set(ids.tolist()) - {-1}))},
@@ -227,6 +231,16 @@ def map_videos(
                "total_s": round(time.perf_counter() - t0, 4)}
     data.settings["timings_s"] = timings
     return FrameMap(data, _point_table(data), _summary_table(data), failed, timings)
+
+
+@contextlib.contextmanager
+def stage(progress: Progress, description: str) -> Iterator[None]:
+    """A step with no measurable progress (a model fit): the bar shows what runs and for how long."""
+    progress.start(description, 0.0)
+    try:
+        yield
+    finally:
+        progress.finish()
 
 
 def _scorer(emb: Embedder, probe: object, examples: str | Path | None):
