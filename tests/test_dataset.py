@@ -185,3 +185,32 @@ def test_an_unreadable_video_is_skipped_and_a_foreign_folder_refused(videos, tmp
     (foreign / "manifest.csv").write_text("a,b\n1,2\n")
     with pytest.raises(OutputError, match="not a vidscan dataset"):
         make_dataset([str(path)], foreign, examples=videos["examples"])
+
+
+def test_webdataset_shards_hold_every_image_once(videos, tmp_path):
+    import tarfile
+
+    paths = [str(p) for p, _ in videos["videos"].values()]
+    out = tmp_path / "data"
+    first = make_dataset(paths[:2], out, examples=videos["examples"], webdataset=True)
+    result = make_dataset(paths, out, examples=videos["examples"], webdataset=True)  # the shards follow the added video
+    assert len(result.manifest) > len(first.manifest)
+    labels = json.loads((out / "labels.json").read_text())["labels"]
+    seen = {}
+    for shard in sorted((out / "webdataset").glob("*.tar")):
+        split = shard.name.split("-")[0]
+        with tarfile.open(shard) as tar:
+            members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+        for name, data in members.items():
+            key, ext = name.split(".", 1)  # WebDataset's rule: the key ends at the first dot
+            if ext == "json":
+                row = json.loads(data)
+                assert row["split"] == split
+                assert members[f"{key}.cls"].decode() == str(labels.index(row["label"]))
+                assert members[f"{key}.png"] == (out / row["file"]).read_bytes()
+                seen[row["file"]] = True
+    assert sorted(seen) == sorted(result.manifest["file"])
+    wds = pytest.importorskip("webdataset")
+    train = sorted((out / "webdataset").glob("train-*.tar"))
+    loaded = list(wds.WebDataset([str(p) for p in train], shardshuffle=False).decode("pil").to_tuple("png", "cls"))
+    assert len(loaded) == int((result.manifest["split"] == "train").sum())

@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from vidscan.atomic import Outputs, atomic_write_bytes, atomic_write_text, check_target
+from vidscan.atomic import Outputs, atomic_write_bytes, atomic_write_text, check_target, discard_output, output_group
 from vidscan.cache import EmbeddingCache
 from vidscan.collect import STEADY_SIMILARITY, DiverseSelector, collect_sampling, steady_samples
 from vidscan.embed.base import Embedder
@@ -57,6 +57,9 @@ EDGE_S = 0.5
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ["file", "label", "split", "video", "frame", "time_s", "timecode", "confidence"]
 METADATA = "metadata.csv"
+#: WebDataset shards (``--webdataset``): ``OUT/webdataset/<split>-000000.tar``, this many images each.
+SHARD_FOLDER = "webdataset"
+SHARD_SIZE = 1000
 LABELS_FILE = "labels.json"
 
 
@@ -145,6 +148,7 @@ def make_dataset(
     splits: str | Sequence[float] = DEFAULT_SPLIT_SHARES,
     seed: int = 0,
     fmt: str = "png",
+    webdataset: bool = False,
     cache: EmbeddingCache | None = None,
     backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
@@ -152,8 +156,9 @@ def make_dataset(
 ) -> DatasetResult:
     """Add the labelled, diverse, confident frames of ``targets`` to the dataset in ``out_dir``
     (see the module docstring). Labels come from ``labels``/``config``/``examples`` (as
-    classify) or a trained ``probe``. A video that cannot be read is skipped (``warn``,
-    :attr:`DatasetResult.failed`) unless it is the only one.
+    classify) or a trained ``probe``. ``webdataset`` also writes the whole dataset as WebDataset
+    tar shards (rewritten from the manifest after each video). A video that cannot be read is
+    skipped (``warn``, :attr:`DatasetResult.failed`) unless it is the only one.
     """
     from vidscan.inputs import discover_inputs, each_readable
 
@@ -212,6 +217,9 @@ def make_dataset(
         known[keys[str(video)]] = split_of[keys[str(video)]]
         added[str(video)] = len(rows)
     manifest = state["manifest"]
+    if webdataset and len(manifest) and (added or not (folder / SHARD_FOLDER).is_dir()):
+        with output_group(folders=[folder / SHARD_FOLDER]):
+            write_shards(folder, manifest, list(scorer.names))
     result = DatasetResult(folder, manifest, added, skipped, failed)
     result.warnings = _layout_warnings(result, scorer.names)
     if warn is not None:
@@ -309,6 +317,37 @@ def _write_video(folder: Path, video: str, rows: pd.DataFrame, manifest: pd.Data
         _write_tables(folder, manifest, described)
 
 
+def write_shards(folder: Path, manifest: pd.DataFrame, labels: list[str], size: int = SHARD_SIZE) -> list[Path]:
+    """The dataset as WebDataset shards: per split, ``<split>-NNNNNN.tar`` of ``size`` samples,
+    each sample ``<key>.<png|jpg>`` (the image), ``<key>.cls`` (the label's index in
+    labels.json) and ``<key>.json`` (its manifest row). Keys carry no dots (WebDataset splits
+    a name at its first dot). Images are read back from the dataset's files, a shard at a time."""
+    import io
+    import tarfile
+
+    from vidscan.atomic import atomic_open
+
+    written: list[Path] = []
+    for split in SPLITS:
+        rows = manifest[manifest["split"] == split].reset_index(drop=True)
+        for shard, start in enumerate(range(0, len(rows), size)):
+            path = folder / SHARD_FOLDER / f"{split}-{shard:06d}.tar"
+            with atomic_open(path, "wb", encoding=None) as handle, tarfile.open(fileobj=handle, mode="w") as tar:
+                for _, row in rows.iloc[start : start + size].iterrows():
+                    key = Path(row["file"]).with_suffix("").as_posix().replace("/", "_").replace(".", "-")
+                    record = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                    parts = {Path(row["file"]).suffix.lstrip("."): (folder / row["file"]).read_bytes(),
+                             "cls": str(labels.index(row["label"])).encode(), "json": json.dumps(record).encode()}
+                    for ext, data in parts.items():
+                        info = tarfile.TarInfo(f"{key}.{ext}")
+                        info.size = len(data)
+                        tar.addfile(info, io.BytesIO(data))
+            written.append(path)
+    for old in sorted(set((folder / SHARD_FOLDER).glob("*.tar")) - set(written)):  # an earlier layout's extra shards
+        discard_output(old)
+    return written
+
+
 def _write_tables(folder: Path, manifest: pd.DataFrame, described: dict[str, Any]) -> None:
     atomic_write_text(folder / MANIFEST, manifest.to_csv(index=False))
     try:
@@ -372,5 +411,5 @@ def _layout_warnings(result: DatasetResult, names: list[str]) -> list[str]:
     return out
 
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "DEFAULT_PER_LABEL", "DatasetResult", "SPLITS", "assign_splits", "make_dataset", "parse_split_shares",
+__all__ = ["write_shards", "DEFAULT_MIN_CONFIDENCE", "DEFAULT_PER_LABEL", "DatasetResult", "SPLITS", "assign_splits", "make_dataset", "parse_split_shares",
            "read_manifest"]

@@ -32,10 +32,12 @@ from vidscan.plural import plural
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of the choice under the cap.")
 @click.option("--format", "fmt", type=click.Choice(["png", "jpg"]), default="png", show_default=True,
               help="Image format (png: the exact decoded frame; jpg: smaller, lossy).")
+@click.option("--webdataset", is_flag=True, help="Also write WebDataset tar shards (OUT/webdataset/<split>-NNNNNN.tar, 1000 images each).")
 @task_options(sampling=("Frames per second to look at (default 5 for features, 2 for clip).", "Look at every K-th frame instead."),
               detector=False, decode=False, cache=True, quiet="summary")
 def dataset(inputs: tuple[str, ...], out_dir: str, labels: str | None, config: str | None, examples: str | None, probe: str | None,
-            min_confidence: float, max_similarity: float, hold: float, per_label: int, splits: str, seed: int, fmt: str, run: TaskSetup) -> None:
+            min_confidence: float, max_similarity: float, hold: float, per_label: int, splits: str, seed: int, fmt: str, webdataset: bool,
+            run: TaskSetup) -> None:
     """Turn videos into a labelled image dataset a trainer loads as it is.
 
     Frames are labelled as classify does (prompts, examples or a probe), kept when confident,
@@ -63,7 +65,7 @@ def dataset(inputs: tuple[str, ...], out_dir: str, labels: str | None, config: s
         spec = replace(spec, device=run.embedder.device) if spec.name != "features" else spec
     result = make_dataset([v.path for v in videos], out_dir, labels=labels, config=config, examples=examples, probe=probe,
                           embedder=run.build_embedder(spec), sampling=run.sampling, min_confidence=min_confidence, max_similarity=max_similarity,
-                          hold=hold, per_label=per_label, splits=shares, seed=seed, fmt=fmt, cache=run.cache(), backend=run.decode.backend,
+                          hold=hold, per_label=per_label, splits=shares, seed=seed, fmt=fmt, webdataset=webdataset, cache=run.cache(), backend=run.decode.backend,
                           progress=run.progress(), warn=run.warner)
     if not run.quiet:
         from rich.table import Table
