@@ -239,3 +239,22 @@ def test_timeline_training_input_errors(shots_video, tmp_path, capsys):
     assert "no label column" in capsys.readouterr().err
     assert main(["train-probe", str(tmp_path), "--out", str(tmp_path / "p.npz"), "--sample-fps", "2"]) == EXIT_USAGE
     assert "--video" in capsys.readouterr().err
+
+
+def test_batch_labels_an_archive_with_a_probe_and_redoes_it_when_the_probe_changes(trained, broadcast, tmp_path, capsys):
+    path, truth, examples = broadcast
+    probe, _ = trained
+    mine = tmp_path / "p.npz"
+    mine.write_bytes(probe.read_bytes())
+    mine.with_suffix(".json").write_bytes(probe.with_suffix(".json").read_bytes())
+    args = ["batch", str(path), "--out", str(tmp_path / "results"), "--probe", str(mine), "--workers", "1", "--cache-dir", str(tmp_path / "c")]
+    assert main(args) == 0
+    summary = pd.read_csv(tmp_path / "results" / "summary.csv")
+    for label, seconds in truth.label_seconds().items():
+        assert abs(summary[f"seconds_{label}"].iloc[0] - seconds) <= 3.0
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 already up to date" in capsys.readouterr().err
+    assert main(["train-probe", str(examples), "--out", str(mine), "--c", "3", "--quiet"]) == 0
+    assert main(args) == 0
+    assert "processed 1" in capsys.readouterr().err

@@ -42,6 +42,9 @@ class BatchSettings:
     formats: tuple[str, ...] = FORMATS
     cache_dir: str | None = None
     use_cache: bool = True
+    #: A trained probe (``NAME.npz`` from train-probe) that labels instead of prompts or
+    #: examples; ``labels`` then holds its label names.
+    probe: str | None = None
     #: The decoders, embedders and detectors registered when these settings were made,
     #: registered again in every worker (not part of the fingerprint: their names are).
     registrations: Registrations = field(default_factory=Registrations.current)
@@ -75,6 +78,8 @@ class BatchSettings:
             spec = self.labelling
             out["labels"] = self.labels.describe()["labels"]
             out["examples"] = {label.name: _folder_fingerprint(label.examples) for label in self.labels.labels if label.examples}
+            if self.probe is not None:  # absent without one, so records made before the option still match
+                out["probe"] = _files_fingerprint(self.probe)
             out["classify"] = {"per_frame": spec.per_frame, "smooth": spec.smooth if spec.per_frame else None,
                                "min_confidence": spec.min_confidence, "merge": spec.merge, "boundaries": spec.boundaries}
         return out
@@ -82,6 +87,19 @@ class BatchSettings:
     def fingerprint(self) -> str:
         text = json.dumps(self.describe(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _files_fingerprint(probe: str) -> str:
+    """The bytes of a probe's two files (retraining it changes the results)."""
+    from vidscan.labels.probe import probe_paths
+
+    h = hashlib.sha256()
+    for p in probe_paths(probe):
+        try:
+            h.update(p.read_bytes())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()[:16]
 
 
 def _folder_fingerprint(folder: Path) -> str:

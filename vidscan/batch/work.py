@@ -102,8 +102,8 @@ class VideoWorker:
         else:
             from vidscan.classification import classify
 
-            result = classify(job.path, s.labels, embedder=self.embedder(), detector=s.detector, sampling=s.sampling,
-                              decode=s.decode, labelling=s.labelling, cache=cache)
+            result = classify(job.path, None if s.probe else s.labels, probe=s.probe, embedder=self.embedder(), detector=s.detector,
+                              sampling=s.sampling, decode=s.decode, labelling=s.labelling, cache=cache)
             timeline, totals = result.timeline, result.totals
             label_seconds = {str(r["label"]): float(r["seconds"]) for r in result.totals.to_dict(orient="records")}
         for fmt in s.formats:

@@ -20,6 +20,7 @@ from vidscan.plural import plural
               help="TOML config: [labels.*] (optional), [classify] and [batch] (workers, timeout_per_file, formats).")
 @click.option("--labels", help="Comma-separated labels (zero-shot CLIP). Without any labels the batch runs scenes only.")
 @click.option("--examples", type=click.Path(file_okay=False, path_type=str), help="Few-shot examples folder (one sub-folder per label).")
+@click.option("--probe", type=click.Path(dir_okay=False, path_type=str), help="A probe from train-probe: its labels and its embedder.")
 @labelling_options
 @task_options(sampling=("Frames per second to label (default 2 for clip, every frame for features).", "Label every K-th frame instead."),
               detector=True, decode=True, cache=True, quiet="report")
@@ -34,7 +35,7 @@ from vidscan.plural import plural
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: processes on this machine; ray: a Ray cluster (pip install 'vidscan[ray]').")
 @click.option("--address", help="Ray cluster address (auto, HOST:PORT or ray://HOST:10001); default: start a private local Ray.")
-def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str | None, examples: str | None, min_confidence: float | None,
+def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str | None, examples: str | None, probe: str | None, min_confidence: float | None,
           merge: bool | None, per_frame: bool, smooth: float, boundaries: str, run: TaskSetup, formats: tuple[str, ...], workers: int | None,
           timeout_per_file: float | None, retry_failed: bool, engine: str, address: str | None) -> None:
     """Run scenes (or, with labels, classify) over every video in INPUT... and keep a resumable record.
@@ -64,8 +65,14 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
     cfg = load_batch_config(config) if config else BatchConfig()
     if labels is not None and cfg.labels is not None:
         raise UsageError("give either --labels or a config with [labels], not both")
-    label_set = None
-    if labels is not None or cfg.labels is not None or examples is not None:
+    label_set = trained = None
+    if probe is not None:
+        from vidscan.classification import probe_embedder, probe_labels
+        from vidscan.labels.probe import load_probe
+
+        trained = load_probe(probe)
+        label_set = probe_labels(trained, probe, labels, cfg.labels, examples)
+    elif labels is not None or cfg.labels is not None or examples is not None:
         label_set = resolve_labels(labels if labels is not None else cfg.labels, None, examples)
     sampling = run.sampling
     if sampling is None and "sample_fps" in cfg.classify:
@@ -73,7 +80,9 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
     if label_set is None and (per_frame or merge or min_confidence is not None):
         run.warn("--per-frame/--merge/--min-confidence need labels; without labels the batch runs scenes only")
     embedder = run.embedder
-    if label_set is not None and not run.embedder_given:
+    if trained is not None and not run.embedder_given:
+        embedder = probe_embedder(trained, device=run.embedder.device)
+    elif label_set is not None and not run.embedder_given:
         embedder = run.embedder_named(choose_embedder(label_set))
     run.check_weights(embedder)
     settings = BatchSettings(
@@ -87,6 +96,7 @@ def batch(inputs: tuple[str, ...], out_dir: str, config: str | None, labels: str
         formats=tuple(dict.fromkeys(formats)) if formats else (cfg.formats or FORMATS),
         cache_dir=run.cache_dir,
         use_cache=run.use_cache,
+        probe=os.path.abspath(probe) if probe is not None else None,
     )
     if workers is None:
         workers = cfg.workers or (None if engine == "ray" else max(1, (os.cpu_count() or 1) // 2))
