@@ -258,3 +258,10 @@ def test_batch_labels_an_archive_with_a_probe_and_redoes_it_when_the_probe_chang
     assert main(["train-probe", str(examples), "--out", str(mine), "--c", "3", "--quiet"]) == 0
     assert main(args) == 0
     assert "processed 1" in capsys.readouterr().err
+
+
+def test_train_probe_output_must_be_named_npz(trained, tmp_path, capsys):
+    _, examples = trained
+    assert main(["train-probe", str(examples), "--out", str(tmp_path / "p.txt")]) == EXIT_USAGE
+    assert "give --out NAME.npz" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

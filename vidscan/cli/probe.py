@@ -40,9 +40,14 @@ def train_probe(source: str, out: str, video: str | None, c: float, folds: int, 
     from vidscan.labels.probe import probe_paths, save_probe
     from vidscan.training import train_probe as run_train
 
+    from pathlib import Path
+
+    if Path(out).suffix.lower() not in (".npz", ".json"):
+        from vidscan.errors import UsageError
+
+        raise UsageError(f"a probe is two files, NAME.npz and NAME.json: give --out NAME.npz (got {out!r})")
     weights, meta = probe_paths(out)
-    if out.lower().endswith(".json"):
-        out = str(weights)
+    out = str(weights)
     outputs = Outputs([source, video])
     outputs.file(weights)
     outputs.file(meta)  # checked before any embedding (exit 5)
