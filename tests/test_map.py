@@ -212,6 +212,7 @@ def test_a_folder_with_an_unreadable_video_maps_the_rest(broadcast, tmp_path, ca
     (["--collapse", "1.5"], EXIT_USAGE, "--collapse"),
     (["--probe", "p.npz", "--examples", "ex"], EXIT_USAGE, "either --probe or --examples"),
     (["--table", "x.txt"], EXIT_USAGE, "x.txt"),
+    (["--out", "map.png"], EXIT_USAGE, "give --out NAME.html"),
 ])
 def test_bad_options_fail_before_any_work(shots_video, tmp_path, capsys, args, code, message):
     path, _ = shots_video

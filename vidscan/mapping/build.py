@@ -59,6 +59,8 @@ class FrameMap:
         (or the ``fmt`` extension) beside the page; the summary goes beside the table as
         ``<table stem>.summary<ext>`` in the table's format."""
         page = Path(html_path)
+        if page.suffix.lower() not in (".html", ".htm"):
+            raise UsageError(f"the map is an HTML page: give --out NAME.html (got {str(html_path)!r})")
         table = Path(table_path) if table_path is not None else page.with_name(page.stem + ".clusters" + extension(fmt or "csv"))
         stem = table.name[: -len(table.suffix)] if table.suffix else table.name
         return page, table, table.with_name(f"{stem}.summary{extension(format_for(table, fmt))}")
