@@ -310,8 +310,9 @@ def _thumbnails(videos: list[str], video_idx: np.ndarray, frame: np.ndarray, tim
     tile_of: dict[tuple[int, int], int] = {}
 
     def tiles() -> Iterator[np.ndarray]:
+        chosen_video = video_idx[chosen]
         for v, path in enumerate(videos):
-            wanted = sorted({int(frame[i]) for i in chosen if video_idx[i] == v})
+            wanted = sorted(set(frame[chosen[chosen_video == v]].tolist()))
             if not wanted:
                 continue
             with open_video(path, backend) as source:
