@@ -239,8 +239,8 @@ def _video_rows(video: str, key: str, split: str, emb: Embedder, scorer, samplin
     best, confidence = probs.argmax(axis=1), probs.max(axis=1)
     best[~agrees_with_its_run(log_p, embedded.times, embedded.samples_per_second)] = -1
     position = {int(i): k for k, i in enumerate(embedded.indices)}
-    steady = [(v, i, t) for v, i, t in steady_samples([(embedded.embeddings, embedded.indices, embedded.times)], hold, STEADY_SIMILARITY)]
-    steady_rows = np.array([position[int(i)] for _, idx, _ in steady for i in idx], np.int64)
+    steady = steady_samples([(embedded.embeddings, embedded.indices, embedded.times)], hold, STEADY_SIMILARITY)
+    steady_rows = np.array([position[int(i)] for _, indices, _ in steady for i in indices], np.int64)
     have = manifest["label"].value_counts().to_dict() if len(manifest) else {}
     rng = np.random.default_rng([seed, int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)])
     stem = _stem(video, key, manifest)

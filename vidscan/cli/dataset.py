@@ -58,11 +58,10 @@ def dataset(inputs: tuple[str, ...], out_dir: str, labels: str | None, config: s
     shares = parse_split_shares(splits)  # bad values: exit 2 before any work
     videos = discover_inputs(list(inputs))
     check_target(out_dir, folder=True)
-    spec = run.embedder if run.embedder_given else default_embedder(labels, config, examples, probe)
-    if not run.embedder_given:
-        from dataclasses import replace
+    from dataclasses import replace
 
-        spec = replace(spec, device=run.embedder.device) if spec.name != "features" else spec
+    # As classify: the embedder the labels need (the probe's own, CLIP for prompts), on this run's device.
+    spec = run.embedder if run.embedder_given else replace(default_embedder(labels, config, examples, probe), device=run.embedder.device)
     result = make_dataset([v.path for v in videos], out_dir, labels=labels, config=config, examples=examples, probe=probe,
                           embedder=run.build_embedder(spec), sampling=run.sampling, min_confidence=min_confidence, max_similarity=max_similarity,
                           hold=hold, per_label=per_label, splits=shares, seed=seed, fmt=fmt, webdataset=webdataset, cache=run.cache(), backend=run.decode.backend,
