@@ -187,17 +187,19 @@ def from_timeline(path: Path, video: str | Path, embedder: Embedder, sampling: S
     fps = embedded.info.fps or 25.0
     edge = TIMELINE_EDGE_S * fps
     changes = np.array([starts[k] for k in range(1, len(starts)) if labels[k] != labels[k - 1]], np.float64)
-    rows, row_labels, groups = [], [], []
-    for r, frame in enumerate(embedded.indices.tolist()):
-        k = int(np.searchsorted(starts, frame, side="right")) - 1
-        if k < 0 or frame >= ends[k] or labels[k] in ("", UNKNOWN, "nan"):
-            continue
-        if len(changes) and np.abs(changes - frame).min() <= edge:
-            continue
-        rows.append(r)
-        row_labels.append(labels[k])
-        groups.append(f"segment {k}")
-    if not rows:
+    frames = embedded.indices.astype(np.int64)
+    segment = np.searchsorted(starts, frames, side="right") - 1  # the segment each sample falls in (-1: before the first)
+    inside = (segment >= 0) & (frames < ends[np.maximum(segment, 0)])
+    named = np.array([labels[k] not in ("", UNKNOWN, "nan") for k in range(len(labels))] + [False], bool)
+    keep = inside & named[np.where(segment >= 0, segment, len(labels))]
+    if len(changes):
+        after = np.clip(np.searchsorted(changes, frames), 0, len(changes) - 1)
+        before = np.clip(after - 1, 0, len(changes) - 1)
+        keep &= np.minimum(np.abs(changes[after] - frames), np.abs(changes[before] - frames)) > edge
+    rows = np.flatnonzero(keep)
+    row_labels = [labels[int(segment[r])] for r in rows]
+    groups = [f"segment {int(segment[r])}" for r in rows]
+    if not len(rows):
         raise InputError("no sampled frame falls inside a labelled segment of the timeline", path=str(path))
     names = sorted(set(row_labels))
     if len(names) < 2:
