@@ -147,6 +147,25 @@ def probe_scorer(probe: str | Path | LinearProbe, labels: object, config: object
     return loaded, label_set, emb
 
 
+def frame_scorer(emb: Embedder, labels: LabelSet | str | None = None, config: str | Path | None = None, examples: str | Path | None = None,
+                 probe: str | Path | LinearProbe | None = None, warn: Callable[[str], None] | None = None) -> LabelScorer | LinearProbe:
+    """What labels each frame, from whichever source was given: a probe (its own labels; the
+    embedder must be its own), or prompts and/or examples (as :func:`resolve_labels`).
+    The one place dataset, map and classify turn their label options into a scorer."""
+    if probe is not None:
+        return probe_scorer(probe, labels, config, examples, emb)[0]
+    return label_scorer(resolve_labels(labels, config, examples), emb, warn)
+
+
+def labelling_embedder(labels: LabelSet | str | None = None, config: str | Path | None = None, examples: str | Path | None = None,
+                       probe: str | Path | LinearProbe | None = None) -> EmbedderSpec:
+    """The embedder a label source needs: the probe's own, CLIP for prompts without examples,
+    else the weight-free features (:func:`choose_embedder`)."""
+    if probe is not None:
+        return probe_embedder(probe if isinstance(probe, LinearProbe) else load_probe(probe))
+    return EmbedderSpec(choose_embedder(resolve_labels(labels, config, examples)))
+
+
 def classify(
     path: str | Path,
     labels: LabelSet | str | None = None,

@@ -113,24 +113,6 @@ def assign_splits(new_videos: list[str], existing: dict[str, str], shares: tuple
     return out
 
 
-def _scorer(emb: Embedder, labels: Any, config: Any, examples: Any, probe: Any, warn: Callable[[str], None] | None):
-    from vidscan.classification import label_scorer, probe_scorer, resolve_labels
-
-    if probe is not None:
-        return probe_scorer(probe, labels, config, examples, emb)[0]
-    return label_scorer(resolve_labels(labels, config, examples), emb, warn)
-
-
-def default_embedder(labels: Any, config: Any, examples: Any, probe: Any) -> EmbedderSpec:
-    """As classify: the probe's own embedder, CLIP for prompts without examples, else the weight-free features."""
-    from vidscan.classification import choose_embedder, probe_embedder, resolve_labels
-    from vidscan.labels.probe import load_probe
-
-    if probe is not None:
-        return probe_embedder(probe if isinstance(probe, LinearProbe) else load_probe(probe))
-    return EmbedderSpec(choose_embedder(resolve_labels(labels, config, examples)))
-
-
 def make_dataset(
     targets: str | Path | Sequence[str | Path],
     out_dir: str | Path,
@@ -178,8 +160,10 @@ def make_dataset(
     check_target(folder, folder=True)
     specs = [str(targets)] if isinstance(targets, (str, Path)) else [str(t) for t in targets]
     videos = [v.path for v in discover_inputs(specs)]
-    emb = built_embedder(embedder if embedder is not None else default_embedder(labels, config, examples, probe))
-    scorer = _scorer(emb, labels, config, examples, probe, warn)
+    from vidscan.classification import frame_scorer, labelling_embedder
+
+    emb = built_embedder(embedder if embedder is not None else labelling_embedder(labels, config, examples, probe))
+    scorer = frame_scorer(emb, labels, config, examples, probe, warn)
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
     sampling = sampling or collect_sampling(emb)

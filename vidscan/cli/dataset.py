@@ -52,7 +52,8 @@ def dataset(inputs: tuple[str, ...], out_dir: str, labels: str | None, config: s
       vidscan dataset new_match.mp4 --out data/ --examples my_examples/   # adds one video
     """
     from vidscan.atomic import check_target
-    from vidscan.dataset import default_embedder, make_dataset, parse_split_shares
+    from vidscan.classification import labelling_embedder
+    from vidscan.dataset import make_dataset, parse_split_shares
     from vidscan.inputs import discover_inputs
 
     shares = parse_split_shares(splits)  # bad values: exit 2 before any work
@@ -61,7 +62,7 @@ def dataset(inputs: tuple[str, ...], out_dir: str, labels: str | None, config: s
     from dataclasses import replace
 
     # As classify: the embedder the labels need (the probe's own, CLIP for prompts), on this run's device.
-    spec = run.embedder if run.embedder_given else replace(default_embedder(labels, config, examples, probe), device=run.embedder.device)
+    spec = run.embedder if run.embedder_given else replace(labelling_embedder(labels, config, examples, probe), device=run.embedder.device)
     result = make_dataset([v.path for v in videos], out_dir, labels=labels, config=config, examples=examples, probe=probe,
                           embedder=run.build_embedder(spec), sampling=run.sampling, min_confidence=min_confidence, max_similarity=max_similarity,
                           hold=hold, per_label=per_label, splits=shares, seed=seed, fmt=fmt, webdataset=webdataset, cache=run.cache(), backend=run.decode.backend,

@@ -181,7 +181,11 @@ def map_videos(
     specs = [str(targets)] if isinstance(targets, (str, Path)) else [str(t) for t in targets]
     videos = [v.path for v in discover_inputs(specs)]
     emb = built_embedder(embedder)
-    scorer = _scorer(emb, probe, examples)
+    scorer = None
+    if probe is not None or examples is not None:  # labels on the points are optional
+        from vidscan.classification import frame_scorer
+
+        scorer = frame_scorer(emb, examples=examples, probe=probe)
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
     sampling = sampling or map_sampling(emb)
@@ -243,19 +247,6 @@ def stage(progress: Progress, description: str) -> Iterator[None]:
         yield
     finally:
         progress.finish()
-
-
-def _scorer(emb: Embedder, probe: object, examples: str | Path | None):
-    """Labels for the points: a probe, or few-shot examples, or none."""
-    if probe is None and examples is None:
-        return None
-    from vidscan.classification import label_scorer, probe_scorer, resolve_labels
-
-    if probe is not None:
-        if examples is not None:
-            raise UsageError("give either --probe or --examples, not both")
-        return probe_scorer(probe, None, None, None, emb)[0]
-    return label_scorer(resolve_labels(None, None, examples), emb)
 
 
 def _summaries(ids: np.ndarray, count: np.ndarray, seconds: np.ndarray, runtime: float, central: dict[int, list[int]],
