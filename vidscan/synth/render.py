@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -128,11 +128,15 @@ def render(
     bframes: int = 3,
     extra_args: list[str] | None = None,
     truth_path: str | Path | None = None,
+    overlay: Callable[[int, np.ndarray], np.ndarray] | None = None,
 ) -> GroundTruth:
     """Render ``program`` to ``path`` and return (and optionally save) its ground truth.
 
     ``gop`` fixes the keyframe interval (and disables scene-cut keyframes) when given, as
-    broadcast encoders often do; by default x264 places keyframes itself.
+    broadcast encoders often do; by default x264 places keyframes itself. ``overlay``, when
+    given, is called as ``overlay(frame_index, frame)`` on every frame on its way to the encoder
+    and returns the frame to encode (the frame it gets may be read-only: copy before drawing);
+    it is how :mod:`vidscan.synth.broadcast` draws its station logo. It changes no boundary.
     """
     truth = truth_of(program)
     w, h, fps = program.width, program.height, program.fps
@@ -153,6 +157,8 @@ def render(
             written = 0
             try:
                 for frame in program_frames(program):
+                    if overlay is not None:
+                        frame = overlay(written, frame)
                     enc.stdin.write(np.ascontiguousarray(frame).tobytes())
                     written += 1
             except BrokenPipeError:
