@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -27,10 +27,13 @@ from vidscan.labels.config import LabelSpec, check_names
 from vidscan.labels.aggregate import set_label
 from vidscan.labels.examples import embed_examples, example_folders
 from vidscan.labels.probe import LinearProbe, load_probe
+from vidscan.broadcast.breaks import CUE_FAMILIES, BreakAnalysis
+from vidscan.broadcast.fusion import CueRule, cue_log_likelihood, cue_values, describe_cues, fuse
+from vidscan.broadcast.grid import CueGrid
 from vidscan.extract import default_sampling, embed_requests
 from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec, built_detector, built_embedder
 from vidscan.scene_level import add_scene_level, switch_level
-from vidscan.segment import build_timeline, segment_video
+from vidscan.segment import build_timeline, segment_video, split_at
 from vidscan.progress import Progress
 from vidscan.timeline import Timeline
 from vidscan.video import Sampling
@@ -97,9 +100,52 @@ def resolve_labels(labels: LabelSet | str | None, config: str | Path | None, exa
 
 def choose_embedder(labels: LabelSet) -> str:
     """CLIP when there are prompts to read and no examples; the weight-free features when
-    examples are given (they work offline and need no text tower)."""
+    examples are given (they work offline and need no text tower), or when the labels are
+    defined by broadcast cues (their prompts are read only with ``--embedder clip``)."""
     has_examples = any(spec.examples for spec in labels.labels)
-    return "clip" if labels.has_prompts and not has_examples else "features"
+    return "clip" if labels.has_prompts and not has_examples and not labels.has_cues else "features"
+
+
+def visual_scorer(label_set: LabelSet, emb: Embedder, warn: Callable[[str], None] | None = None) -> LabelScorer | None:
+    """The pictures' scorer for ``label_set``: as :func:`label_scorer`, except that labels
+    defined by broadcast cues are scored from the pictures only when every label has examples,
+    or prompts and ``emb`` reads text; otherwise (None) the cues alone decide, and ``warn``
+    says which prompts or examples went unused."""
+    if not label_set.has_cues:
+        return label_scorer(label_set, emb, warn)
+    if all(spec.examples for spec in label_set.labels) or (all(spec.prompts for spec in label_set.labels) and emb.has_text):
+        return label_scorer(label_set, emb, warn)
+    if label_set.has_visual and warn is not None:
+        how = "with --embedder clip" if not emb.has_text else "when every label has prompts or examples"
+        warn(f"labels come from the broadcast cues: the prompts/examples are used {how}")
+    return None
+
+
+def cue_rules(label_set: LabelSet) -> list[CueRule]:
+    """Each label's broadcast-cue rule, in label order."""
+    return [CueRule(spec.name, tuple(spec.cues), tuple(spec.without)) for spec in label_set.labels]
+
+
+def record_cues(timeline: Timeline, times: np.ndarray, grid: CueGrid, analysis: BreakAnalysis, rules: list[CueRule],
+                values: dict[str, np.ndarray], missing: list[str]) -> None:
+    """Say on every segment (both levels) which cues drove its label, and in the timeline's
+    stats which breaks were found, from which cues."""
+    by_label = {rule.label: rule for rule in rules}
+    for seg in [*timeline.segments, *timeline.alternate]:
+        rule = by_label.get(seg.label or "")
+        if rule is not None:
+            inside = (times >= seg.start_s) & (times < seg.end_s)
+            seg.cues = describe_cues(rule, values, inside, analysis, seg.start_s) or None
+    timeline.stats["breaks"] = [b.to_dict() for b in analysis.breaks]
+    timeline.stats["cues"] = {
+        "used": analysis.used,
+        "audio": grid.has_audio,
+        "logo": grid.logo is not None,
+        "ad_break_s": round(analysis.ad_seconds, 4),
+        "unavailable": missing,
+        "notes": grid.notes,
+    }
+    timeline.settings["cues"] = {rule.label: {"cues": list(rule.cues), "without": list(rule.without)} for rule in rules}
 
 
 def label_scorer(label_set: LabelSet, emb: Embedder, warn: Callable[[str], None] | None = None) -> LabelScorer:
@@ -183,6 +229,8 @@ def classify(
     warn: Callable[[str], None] | None = None,
     keep_embeddings: bool = False,
     probe: str | Path | LinearProbe | None = None,
+    cue_families: Iterable[str] = CUE_FAMILIES,
+    audio: bool = True,
 ) -> ClassifyResult:
     """Label the segments of one video (or, with ``labelling.per_frame``, its smoothed frames).
 
@@ -206,6 +254,10 @@ def classify(
     labels when they are sampled at every frame) are obtained coarse-to-fine; the sparse
     labelling samples are decoded exactly. ``auto`` (the default) decodes every frame in one
     pass shared with the labelling samples, or chooses per file when every request is per frame.
+    Labels defined by broadcast cues (``cues``/``without`` in a config, vidscan.broadcast.fusion)
+    make classify find ad breaks and measure the sound too; ``cue_families`` says which cues
+    the break finder reads (vidscan.broadcast.breaks.CUE_FAMILIES, all by default) and
+    ``audio=False`` ignores the sound track.
     """
     t0 = time.perf_counter()
     spec = labelling
@@ -216,7 +268,7 @@ def classify(
     else:
         label_set = resolve_labels(labels, config, examples)
         emb = built_embedder(choose_embedder(label_set) if embedder is None else embedder)
-        scorer = label_scorer(label_set, emb, warn)
+        scorer = visual_scorer(label_set, emb, warn)
 
     if isinstance(sampling, str):
         sampling = Sampling.parse(sampling)
@@ -226,9 +278,41 @@ def classify(
     if not spec.per_frame and not emb.cheap and spec.boundaries == "frames":
         boundary_emb = EmbedderSpec("features").build()  # weight-free: exact cuts at every frame
         requests.append((boundary_emb, Sampling.all_frames()))
-    videos, every = embed_requests(path, requests, decode=decode, progress=progress, cache=cache)
+    session = None
+    if label_set.has_cues:
+        from vidscan.broadcast.session import CueSession, timeline_cuts  # the audio stack loads only when cues are asked for
+
+        session = CueSession(path, use=cue_families, audio=audio, warn=warn)
+    if session is not None:
+        requests += session.requests
+    try:
+        videos, every = embed_requests(path, requests, decode=decode, progress=progress, cache=cache)
+    except BaseException:
+        if session is not None:
+            session.close()
+        raise
     labelled = videos[0]
-    log_p = scorer.log_probs(labelled.embeddings)
+    frames_video = videos[1] if len(videos) > 1 and (session is None or len(videos) > 2) else labelled
+    names = label_set.names if scorer is None else scorer.names
+
+    timeline = None
+    if not spec.per_frame:
+        timeline = segment_video(frames_video, detector, boundary_emb, decode.backend, t0)
+    cue_info = None
+    if session is not None:
+        cuts = timeline_cuts(timeline) if timeline is not None else np.zeros(0)
+        grid, analysis = session.analyse(videos[-1], frames_video if frames_video.sampling.mode == "all" else None, cuts)
+        rules = cue_rules(label_set)
+        values = cue_values(labelled.times, grid, analysis)
+        cue_log_l, missing = cue_log_likelihood(rules, values, len(labelled.times))
+        visual = scorer.log_probs(labelled.embeddings) if scorer is not None else None
+        log_p = fuse(visual, cue_log_l)
+        cue_info = (grid, analysis, rules, values, missing)
+        if timeline is not None:
+            split_at(timeline, frames_video, [t for b in analysis.breaks for t in (b.start_s, b.end_s)])
+    else:
+        assert scorer is not None
+        log_p = scorer.log_probs(labelled.embeddings)
     probs = np.exp(log_p)
 
     if spec.per_frame:
@@ -237,24 +321,26 @@ def classify(
         bounds = [Boundary(start, "label") for _, start, _ in runs(path_)[1:]]
         timeline = build_timeline(labelled, bounds)
         for seg, (_, start, end) in zip(timeline.segments, runs(path_)):
-            set_label(seg, probs[start:end].mean(axis=0), scorer.names, spec.min_confidence)
+            set_label(seg, probs[start:end].mean(axis=0), names, spec.min_confidence)
         timeline.settings = {"sampling": label_sampling.describe(), "backend": decode.backend, "embedder": emb.describe()}
     else:
-        timeline = segment_video(videos[-1], detector, boundary_emb, decode.backend, t0)
-        label_segments(timeline, labelled.times, probs, scorer.names, spec.min_confidence)
+        assert timeline is not None
+        label_segments(timeline, labelled.times, probs, names, spec.min_confidence)
         # Scenes for labelling are runs of shots with a similar label distribution (square-rooted,
         # so distances are Hellinger distances), not of similar colours: a wide shot, a close-up
         # and the crowd are one game block.
-        shot_probs = np.sqrt(np.array([[seg.probabilities[n] for n in scorer.names] for seg in timeline.segments]))
+        shot_probs = np.sqrt(np.array([[seg.probabilities[n] for n in names] for seg in timeline.segments]))
         add_scene_level(timeline, labelled.times, labelled.embeddings, shot_vectors=shot_probs,
                         penalty=spec.scene_penalty, min_scene_len=spec.scene_min_len)
         scenes = Timeline(timeline.video, timeline.alternate)
-        label_segments(scenes, labelled.times, probs, scorer.names, spec.min_confidence)
+        label_segments(scenes, labelled.times, probs, names, spec.min_confidence)
         switch_level(timeline, level)
+    if cue_info is not None:
+        record_cues(timeline, labelled.times, *cue_info)
     if spec.merge:
         merge_same_label(timeline)
     timeline.settings["classify"] = {
-        "mode": scorer.mode,
+        "mode": ("cues" if scorer is None else f"{scorer.mode}+cues") if session is not None else scorer.mode,
         "per_frame": spec.per_frame,
         "smooth_s": spec.smooth if spec.per_frame else None,
         "min_confidence": spec.min_confidence,
@@ -271,4 +357,4 @@ def classify(
     timeline.stats.setdefault("timings_s", {})["classify_total_s"] = round(time.perf_counter() - t0, 4)
     timeline.stats["from_cache"] = all(v.from_cache for v in videos)
     timeline.embedded = labelled if keep_embeddings else None
-    return ClassifyResult(timeline, label_totals(timeline, scorer.names))
+    return ClassifyResult(timeline, label_totals(timeline, names))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscan.errors import InputError, UsageError
+from vidscan.broadcast.names import CUE_NAMES
 from vidscan.formats import FORMATS
 
 if sys.version_info >= (3, 11):
@@ -83,6 +84,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "labels.*": {
         "prompts": Field("texts", "text prompts for zero-shot labelling"),
         "examples": Field("text", "folder of example images or clips (relative to the config file)"),
+        "cues": Field("choices", "broadcast cues this label needs (vidscan.broadcast.names)", choices=CUE_NAMES),
+        "without": Field("choices", "broadcast cues this label must not have", choices=CUE_NAMES),
     },
 }
 

@@ -56,6 +56,33 @@ def build_timeline(video: EmbeddedVideo, boundaries: list[Boundary], settings: d
     return Timeline(video=video.info, segments=segments, settings=settings or {}, stats=stats)
 
 
+def split_at(timeline: Timeline, video: EmbeddedVideo, times: list[float], kind: str = "cut") -> int:
+    """Split ``timeline``'s segments at ``times`` (seconds; each moved to the first sample of
+    ``video`` at or after it), unless a segment already starts within one sample of it; a
+    split segment's second part begins with ``kind``. Returns how many splits were made. Used
+    where another analysis knows an edge the shot detector did not find (an ad break's start
+    on a cut the detector merged into a neighbour's dissolve)."""
+    made = 0
+    for t in sorted(times):
+        k = int(np.searchsorted(video.times, t - 1e-6))
+        if k <= 0 or k >= len(video.times):
+            continue
+        frame, start_s = int(video.indices[k]), float(video.times[k])
+        at = next((i for i, seg in enumerate(timeline.segments) if seg.start_frame <= frame < seg.end_frame), None)
+        if at is None:
+            continue
+        seg = timeline.segments[at]
+        if frame - seg.start_frame <= 1 or seg.end_frame - frame <= 1:
+            continue
+        tail = Segment(index=0, start_frame=frame, end_frame=seg.end_frame, start_s=start_s, end_s=seg.end_s, transition=kind, level=seg.level)
+        seg.end_frame, seg.end_s = frame, start_s
+        timeline.segments.insert(at + 1, tail)
+        made += 1
+    for i, seg in enumerate(timeline.segments):
+        seg.index = i
+    return made
+
+
 def segment_video(video: EmbeddedVideo, det: BoundaryDetector, emb: Embedder, backend: str, t0: float | None = None) -> Timeline:
     """Run the boundary detector over an embedded video and build its timeline."""
     t0 = time.perf_counter() if t0 is None else t0

@@ -80,6 +80,9 @@ class Segment:
     confidence: float | None = None
     runner_up: str | None = None
     probabilities: dict[str, float] | None = None
+    #: What drove the label when broadcast cues took part (vidscan.broadcast.fusion), e.g.
+    #: ``break: logo, loudness`` or ``programme; speech; no crowd``.
+    cues: str | None = None
     #: ``shot`` (between visual boundaries) or ``scene`` (a run of similar shots).
     level: str = "shot"
     #: For a shot: the index of its scene. For a scene: how many shots it holds.
@@ -152,6 +155,8 @@ class Timeline:
                 row["label"] = s.label
                 row["confidence"] = None if s.confidence is None else round(float(s.confidence), 6)
                 row["runner_up"] = s.runner_up
+                if any(seg.cues is not None for seg in self.segments):
+                    row["cues"] = s.cues
                 for name in label_names:
                     row[f"p_{name}"] = round(float((s.probabilities or {}).get(name, 0.0)), 6)
             rows.append(row)

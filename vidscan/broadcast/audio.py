@@ -60,16 +60,16 @@ SPEECH_SWING_SCALE = 1.0
 MUSIC_PERSISTENCE = 0.6
 MUSIC_PERSISTENCE_SCALE = 0.05
 #: Crowd: a broadband floor that never goes away. The quiet frames' level (10th percentile,
-#: dB re full scale) above CROWD_FLOOR_DB (a crowd under a broadcast sits at -35..-25; the
-#: pauses of clean speech fall to -45 and below); their spectral flatness (100-7000 Hz) above
-#: CROWD_FLATNESS (pink-ish noise 0.15-0.2, a music bed 0.01-0.03); and a spread between loud
-#: and quiet frames under CROWD_SPREAD_DB (a crowd 2-8 dB, with a voice over it ~10, clean
-#: speech 19 and more).
-CROWD_FLOOR_DB = -42.0
+#: dB re full scale) above CROWD_FLOOR_DB (not near silence: a crowd under a broadcast sits
+#: at -45..-25); their spectral flatness (100-7000 Hz) above CROWD_FLATNESS (pink-ish noise
+#: 0.15-0.35, a music bed 0.01-0.03); and a spread between loud and quiet frames under
+#: CROWD_SPREAD_DB (a crowd 2-8 dB, with a voice 10 dB over it 13, clean speech 19 and more:
+#: its pauses drop to the room's quiet).
+CROWD_FLOOR_DB = -55.0
 CROWD_FLOOR_SCALE = 3.0
 CROWD_FLATNESS = 0.08
 CROWD_FLATNESS_SCALE = 0.02
-CROWD_SPREAD_DB = 15.0
+CROWD_SPREAD_DB = 17.0
 CROWD_SPREAD_SCALE = 2.0
 #: Samples decoded per processing chunk (about 4 s): the memory bound.
 CHUNK_SAMPLES = 64000

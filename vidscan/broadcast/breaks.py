@@ -209,31 +209,48 @@ def spot_cost(length_s: float) -> float:
 def split_spots(start_s: float, end_s: float, seps: list[tuple[float, float]], cuts: np.ndarray) -> list[Spot]:
     """The break's spots: the cheapest split at separators and cuts into standard lengths
     (:func:`spot_cost`, with separators and cuts rewarded as spot edges); one piece when no
-    split fits."""
-    reward = {float(c): CUT_EDGE_REWARD for c in cuts if start_s + 1.0 < c < end_s - 1.0}
-    reward.update({(a + b) / 2: SEPARATOR_EDGE_REWARD for a, b in seps if start_s + 1.0 < (a + b) / 2 < end_s - 1.0})
-    points = sorted({start_s, end_s, *reward})
+    split fits. Black separators are gaps between spots: a spot ends where one begins and the
+    next starts where it ends, so spots are their exact sold lengths."""
+    eps = 1e-6
+    opening, closing = (start_s, start_s), (end_s, end_s)
+    edges: list[tuple[float, float, float]] = []  # (previous spot ends, next spot starts, reward)
+    for a, b in seps:
+        if b <= start_s + eps or a >= end_s - eps:
+            continue
+        if a <= start_s + eps:
+            opening = (start_s, b)
+        elif b >= end_s - eps:
+            closing = (a, end_s)
+        elif start_s + 1.0 < a and b < end_s - 1.0:
+            edges.append((a, b, SEPARATOR_EDGE_REWARD))
+    taken = [(a, b) for a, b, _ in edges]
+    for c in cuts:
+        c = float(c)
+        if opening[1] + 1.0 < c < closing[0] - 1.0 and not any(a - 0.1 <= c <= b + 0.1 for a, b in taken):
+            edges.append((c, c, CUT_EDGE_REWARD))
+    points = [(*opening, 0.0), *sorted(edges), (*closing, 0.0)]
     n = len(points)
     best = np.full(n, np.inf)
     back = np.full(n, -1)
     best[0] = 0.0
     max_spot = max(STANDARD_SPOTS_S) + SPOT_TOLERANCE_S
     for j in range(1, n):
-        gain = reward.get(points[j], 0.0) if j < n - 1 else 0.0
         for i in range(j - 1, -1, -1):
-            length = points[j] - points[i]
+            length = points[j][0] - points[i][1]
             if length > max_spot:
                 break
-            cost = best[i] + spot_cost(length) - gain
+            if length <= 0:
+                continue
+            cost = best[i] + spot_cost(length) - points[j][2]
             if cost < best[j]:
                 best[j], back[j] = cost, i
     if not np.isfinite(best[-1]):
-        return [Spot(start_s, end_s)]
+        return [Spot(opening[1], closing[0])]
     spots: list[Spot] = []
     j = n - 1
     while j > 0:
         i = int(back[j])
-        spots.append(Spot(points[i], points[j]))
+        spots.append(Spot(points[i][1], points[j][0]))
         j = i
     return spots[::-1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, config_defaults, default_output, format_option, labelling_options, task_options
-from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
+from vidscan.cli.exports import check_breaks_exports, declared_outputs, export_options, wants_embeddings, write_exports
 from vidscan.errors import UsageError
 
 
@@ -56,6 +56,7 @@ def classify(video: str, labels: str | None, config: str | None, examples: str |
         label_set = probe_labels(trained, probe, labels, config, examples)
     else:
         label_set = resolve_labels(labels, config, examples)
+    check_breaks_exports(exports, has_breaks=label_set.has_cues)
     labelling = LabellingSpec(per_frame=per_frame, smooth=smooth, boundaries=boundaries).replaced(
         **config_defaults({"min_confidence": min_confidence, "merge": merge}, label_set.options))
     sampling = run.sampling

@@ -241,12 +241,14 @@ TASK_PARAMS = ("embedder", "model", "pretrained", "device", "clip_fit", "sample_
                "min_scene_len", "backend", "decode", "cache_dir", "no_cache", "quiet")
 
 
-def task_options(*, sampling: tuple[str, str] | None, detector: bool, decode: bool, cache: bool, quiet: str) -> Callable[[Callable], Callable]:
+def task_options(*, sampling: tuple[str, str] | None, detector: bool, decode: bool, cache: bool, quiet: str,
+                 embedder: bool = True) -> Callable[[Callable], Callable]:
     """The options a task command shares, handed to it as one ``run: TaskSetup`` argument.
 
     ``sampling``: the help of --sample-fps and --every (None: no such options); ``detector``:
     --detector/--penalty/--min-scene-len; ``decode``: --decode; ``cache``: --cache-dir/--no-cache;
-    ``quiet``: what -q silences. Every task gets the embedder options and --backend.
+    ``quiet``: what -q silences; ``embedder``: --embedder and the model options (a task that
+    embeds with a fixed weight-free embedder has none). Every task gets --backend.
     """
 
     def wrap(fn: Callable) -> Callable:
@@ -255,7 +257,7 @@ def task_options(*, sampling: tuple[str, str] | None, detector: bool, decode: bo
             taken = {name: params.pop(name) for name in TASK_PARAMS if name in params}
             return fn(run=task_setup(taken), **params)
 
-        options: list[Callable] = [embedder_options]
+        options: list[Callable] = [embedder_options] if embedder else []
         if sampling is not None:
             options.append(sampling_options(*sampling))
         if detector:
@@ -280,8 +282,8 @@ def task_setup(params: dict[str, Any]) -> TaskSetup:
         raise UsageError("give either --sample-fps or --every, not both")
     sampling = Sampling.per_second(sample_fps) if sample_fps is not None else Sampling.every(every) if every is not None else None
     device = params.get("device", default_of(EmbedderSpec, "device"))
-    embedder = EmbedderSpec(params.get("embedder", default_of(EmbedderSpec, "name")), model=params["model"],
-                            pretrained=params["pretrained"], device=device, fit=params["clip_fit"])
+    embedder = EmbedderSpec(params.get("embedder", default_of(EmbedderSpec, "name")), model=params.get("model", default_of(EmbedderSpec, "model")),
+                            pretrained=params.get("pretrained", default_of(EmbedderSpec, "pretrained")), device=device, fit=params.get("clip_fit", default_of(EmbedderSpec, "fit")))
     detector = None
     if "detector" in params:
         detector = DetectorSpec(params["detector"], penalty=params.get("penalty"), min_scene_len=params.get("min_scene_len"), device=device)

@@ -39,6 +39,7 @@ class ExportFormat:
     folder: bool = False
     companions: Callable[[str], list[str]] = lambda path: []
     needs_embeddings: bool = False
+    needs_breaks: bool = False  # reads the ad breaks a cue-driven run records (vidscan.broadcast)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,22 @@ def _embeddings_index(path: str) -> list[str]:
     return [str(embeddings_index_path(path))]
 
 
+def _comskip(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
+    from vidscan.export.comskip import write_comskip_edl, write_comskip_txt
+
+    breaks = [(b["start_s"], b["end_s"]) for b in request.timeline.stats.get("breaks", [])]
+    video = request.timeline.video
+    write_comskip_txt(path, breaks, video.fps, video.frame_count)
+    edl = comskip_edl_path(path)
+    write_comskip_edl(edl, breaks)
+    return [("Comskip frame list", Path(path)), ("Comskip EDL", edl)]
+
+
+def comskip_edl_path(path: str) -> Path:
+    """Where ``--comskip FILE.txt`` puts the EDL Comskip writes beside its list: ``FILE.edl``."""
+    return Path(path).with_suffix(".edl")
+
+
 def _report(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
     from vidscan.report import write_report
 
@@ -109,6 +126,9 @@ def _builtin_exports(registry: Registry[ExportFormat]) -> None:
                                             companions=_embeddings_index, needs_embeddings=True))
     registry.register("save-frames", partial(ExportFormat, "One JPEG per segment (its middle frame, upright) plus DIR/index.csv.",
                                              _save_frames, folder=True))
+    registry.register("comskip", partial(ExportFormat, "Ad breaks as Comskip writes them: its frame list FILE (.txt) and, beside "
+                                         "it, the .edl Kodi and MPlayer use to skip breaks (needs broadcast cues).", _comskip,
+                                         companions=lambda path: [str(comskip_edl_path(path))], needs_breaks=True))
     registry.register("report", partial(ExportFormat, "Self-contained HTML report (timeline, thumbnails, charts); opens offline.", _report))
 
 
@@ -158,6 +178,14 @@ def write_exports(timeline: "Timeline", video_path: str, *, totals: "pd.DataFram
 def wants_embeddings(options: dict[str, Any]) -> bool:
     """Should the pipeline keep its embeddings for an export that needs them (``--embeddings``)?"""
     return any(fmt.needs_embeddings and options.get(name.replace("-", "_")) for name, fmt in _formats())
+
+
+def check_breaks_exports(options: dict[str, Any], has_breaks: bool) -> None:
+    """Refuse, before any decoding, an export of ad breaks (``--comskip``) from a run that finds none."""
+    for name, fmt in _formats():
+        if fmt.needs_breaks and options.get(name.replace("-", "_")) and not has_breaks:
+            raise UsageError(f"--{name} lists ad breaks: use `vidscan breaks`, or classify with labels defined by broadcast "
+                             "cues (e.g. --config sample_configs/sports_broadcast.toml)")
 
 
 def declared_outputs(inputs: list[str | None], files: str | list[str | Path] | None, options: dict[str, Any]) -> "Outputs":

@@ -47,6 +47,7 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     from vidscan.cli.batch import batch
+    from vidscan.cli.breaks import breaks
     from vidscan.cli.bench import bench
     from vidscan.cli.classify import classify
     from vidscan.cli.collect import collect
@@ -58,7 +59,7 @@ def _register() -> None:
     from vidscan.cli.scenes import scenes
     from vidscan.cli.search import search
 
-    for command in (scenes, classify, search, collect, dataset, train_probe, map_command, batch, demo_video, bench, models):
+    for command in (scenes, classify, breaks, search, collect, dataset, train_probe, map_command, batch, demo_video, bench, models):
         cli.add_command(command)
 
 

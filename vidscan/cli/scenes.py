@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, default_output, format_option, task_options, write_table_to_stdout
-from vidscan.cli.exports import declared_outputs, export_options, wants_embeddings, write_exports
+from vidscan.cli.exports import check_breaks_exports, declared_outputs, export_options, wants_embeddings, write_exports
 
 
 @click.command(short_help="Shot and scene boundaries of a video, as a timeline.")
@@ -36,6 +36,7 @@ def scenes(video: str, output: str | None, fmt: str | None, level: str, run: Tas
     from vidscan.video.base import check_readable_file
 
     check_readable_file(video)  # fail on a bad path before loading any model
+    check_breaks_exports(exports, has_breaks=False)
     fmt = format_for(output, fmt)
     target = None if output == "-" else output or str(default_output(video, "scenes", fmt))
     outputs = declared_outputs([video], target, exports)  # every output checked before decoding (exit 5)

@@ -76,3 +76,21 @@ def print_totals(totals, duration_s: float) -> None:
     for row in totals.itertuples(index=False):
         table.add_row(str(row.label), timecode(row.seconds), f"{100 * row.share:.1f}%", str(row.segments), f"{row.longest_s:.1f}s")
     console_for_tables().print(table)
+
+
+def print_breaks(document: dict) -> None:
+    """Ad breaks with their spots' lengths, then programme and ad time."""
+    from rich.table import Table
+
+    duration = document["duration_s"]
+    table = Table(title=f"ad breaks (of {timecode(duration)})", title_justify="left")
+    for col in ("break", "start", "end", "length", "spots", "found by"):
+        table.add_column(col, justify="right" if col in ("break", "length") else "left")
+    for i, b in enumerate(document["breaks"]):
+        spots = " + ".join(f"{s['duration_s']:.4g}" for s in b["spots"])
+        table.add_row(str(i + 1), timecode(b["start_s"]), timecode(b["end_s"]), f"{b['duration_s']:.1f}s",
+                      f"{len(b['spots'])}: {spots} s", ", ".join(b["cues"]) or "-")
+    console = console_for_tables()
+    console.print(table)
+    share = document["ad_s"] / duration if duration else 0.0
+    console.print(f"ads {timecode(document['ad_s'])} ({100 * share:.1f}%), programme {timecode(document['programme_s'])}")

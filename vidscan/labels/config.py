@@ -53,6 +53,9 @@ class LabelSpec:
     name: str
     prompts: list[str] = field(default_factory=list)
     examples: Path | None = None
+    #: Broadcast cues the label needs / must not have (vidscan.broadcast.fusion).
+    cues: list[str] = field(default_factory=list)
+    without: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,10 +72,21 @@ class LabelSet:
     def has_prompts(self) -> bool:
         return any(label.prompts for label in self.labels)
 
+    @property
+    def has_cues(self) -> bool:
+        """Whether any label is defined (also) by broadcast cues: classify then reads them."""
+        return any(label.cues or label.without for label in self.labels)
+
+    @property
+    def has_visual(self) -> bool:
+        """Whether any label has prompts or examples (something to score pictures with)."""
+        return any(label.prompts or label.examples for label in self.labels)
+
     def describe(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "labels": {lab.name: {"prompts": lab.prompts, "examples": str(lab.examples) if lab.examples else None} for lab in self.labels},
+            "labels": {lab.name: {"prompts": lab.prompts, "examples": str(lab.examples) if lab.examples else None,
+                                  **({"cues": lab.cues, "without": lab.without} if lab.cues or lab.without else {})} for lab in self.labels},
         }
 
 
@@ -122,8 +136,9 @@ def label_set_from(config: dict[str, Any], path: str | Path) -> LabelSet:
     for name, body in tables.items():
         prompts = body.get("prompts", [])
         examples = (Path(path).parent / body["examples"]).resolve() if "examples" in body else None
-        if not prompts and examples is None:
+        cues, without = list(body.get("cues", [])), list(body.get("without", []))
+        if not prompts and examples is None and not cues and not without:
             prompts = default_prompts(name)
-        labels.append(LabelSpec(name, list(prompts), examples))
+        labels.append(LabelSpec(name, list(prompts), examples, cues, without))
     check_names([lab.name for lab in labels])
     return LabelSet(labels, options=dict(config.get("classify", {})), source=str(path))
