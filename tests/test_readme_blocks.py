@@ -31,7 +31,7 @@ NOT_RUN = {
     r"^ray start|--engine ray": "needs a Ray cluster and shared paths",
 }
 #: Lines that need CLIP's weights: offline they must fail with the one-line error, exit 4.
-NEEDS_WEIGHTS = r"--embedder clip|--labels |sports_broadcast\.toml|archive_batch\.toml|vidscan search \""
+NEEDS_WEIGHTS = r"--embedder clip|--labels |archive_batch\.toml|vidscan search \""
 #: What a line that runs must leave behind (by a pattern of the line).
 WRITES = {
     r"vidscan demo-video demo\.mp4": ["demo.mp4", "demo.truth.json"],
@@ -53,6 +53,9 @@ WRITES = {
     r"--out fixed_probe\.npz": ["fixed_probe.npz", "fixed_probe.json"],
     r"-o match\.shots\.csv": ["match.shots.csv", "match.shots.totals.csv"],
     r"--out results/": ["results/summary.csv", "results/manifest.sqlite"],
+    r"sports_broadcast\.toml +#": ["match.labels.csv", "match.labels.totals.csv"],
+    r"vidscan breaks match\.mp4 +#": ["match.breaks.csv"],
+    r"--comskip match\.comskip\.txt": ["breaks.json", "match.comskip.txt", "match.comskip.edl"],
 }
 
 

@@ -100,9 +100,11 @@ LOGO_QUANTILES = np.linspace(0.05, 0.95, 19)
 #: A logo must be present (all its cells near their reference) in at least this share of the
 #: usable samples; anything rarer is reported as no logo.
 LOGO_MIN_PRESENT = 0.25
-#: A logo cell's stable share must exceed the typical (median) stable share of the textured
-#: cells elsewhere by this margin: the logo is static while the rest of the picture is not.
-LOGO_CONTRAST = 0.25
+#: A logo cell's stable share must exceed the typical (median) stable share b of the textured
+#: cells elsewhere by this share of what is left above it, LOGO_CONTRAST * (1 - b): the logo
+#: is static while the rest of the picture is not. (A fixed margin of 0.25 missed the logo of
+#: a generated broadcast with long static studio shots: b = 0.45, logo cells 0.64.)
+LOGO_CONTRAST = 0.4
 #: Nearly static video: when the median corner cell keeps its mean luma (within
 #: :data:`STILL_TOL_REL` / :data:`STILL_TOL_ABS` of its most common value) in more than this
 #: share of samples, a logo cannot be told from the scene, and none is reported. (Edges alone
@@ -379,7 +381,9 @@ def find_logo(edges: np.ndarray, luma: np.ndarray, usable: np.ndarray) -> tuple[
     if textured.sum() < MIN_BACKGROUND_CELLS:
         return None, "too little texture in the corners to tell a logo from the scene"
     background = float(np.median(stable[textured]))
-    threshold = max(LOGO_MIN_PRESENT, background + LOGO_CONTRAST)
+    # The margin shrinks as the background gets steadier (long static shots): a logo shown
+    # 60% of the time must still stand out when the scenery holds still half the time.
+    threshold = max(LOGO_MIN_PRESENT, background + LOGO_CONTRAST * (1.0 - background))
     cand = (stable >= threshold).reshape(len(CORNERS), GRID_ROWS, GRID_COLS)
     cand = _drop_lines(cand)
     comps = [_largest_component(c) for c in cand]
