@@ -36,6 +36,7 @@ _PUBLIC = {
     "train_probe": "vidscan.training",
     "map": "vidscan.mapping.build",
     "make_dataset": "vidscan.dataset",
+    "find_ad_breaks": "vidscan.broadcast.table",
     "FrameMap": "vidscan.mapping.build",
     "DecodeSpec": "vidscan.options",
     "DetectorSpec": "vidscan.options",
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see
     from vidscan.training import train_probe
     from vidscan.mapping.build import FrameMap, map
     from vidscan.dataset import make_dataset
+    from vidscan.broadcast.table import find_ad_breaks
     from vidscan.options import DecodeSpec, DetectorSpec, EmbedderSpec, LabellingSpec
     from vidscan.pipeline import detect_scenes
     from vidscan.timeline import Segment, Timeline
@@ -105,6 +107,7 @@ __all__ = [
     "create_embedder",
     "detect_scenes",
     "embed_video",
+    "find_ad_breaks",
     "load_probe",
     "make_dataset",
     "map",

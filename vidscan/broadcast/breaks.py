@@ -46,6 +46,9 @@ SNAP_SEPARATOR_S = 3.0
 SNAP_CUT_S = 2.0
 #: Evidence weights (log-odds per cell at full strength) of each cue family.
 WEIGHTS = {"logo": 3.0, "loudness": 1.5, "music": 1.5, "speech": 1.0, "structure": 2.0}
+#: Log-odds of "break" before any cue: most of a broadcast is programme, so a moment with no
+#: evidence either way (a cue family switched off, or absent) reads as programme.
+PRIOR_LOG_ODDS = -0.5
 #: Logo presence below this reads as "logo gone".
 LOGO_PRESENT = 0.5
 #: Louder than the programme's typical short-term loudness by this many LU counts fully
@@ -269,7 +272,7 @@ def find_breaks(grid: CueGrid, *, use: Iterable[str] = CUE_FAMILIES, switch_pena
         raise ValueError(f"unknown cue families {sorted(unknown)}; known: {', '.join(CUE_FAMILIES)}")
     use = [u for u in CUE_FAMILIES if u in given]
     evidence = break_evidence(grid, use)
-    total = np.sum(list(evidence.values()), axis=0) if evidence else np.zeros(grid.size)
+    total = PRIOR_LOG_ODDS + (np.sum(list(evidence.values()), axis=0) if evidence else np.zeros(grid.size))
     seps = separators(grid) if "separators" in use else []
     cuts = np.asarray(grid.cuts, np.float64) if "cuts" in use else np.zeros(0)
     breaks: list[Break] = []

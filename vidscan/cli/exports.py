@@ -93,7 +93,7 @@ def _embeddings_index(path: str) -> list[str]:
 
 
 def _comskip(request: ExportRequest, path: str) -> list[tuple[str, Path]]:
-    from vidscan.export.comskip import write_comskip_edl, write_comskip_txt
+    from vidscan.export import write_comskip_edl, write_comskip_txt
 
     breaks = [(b["start_s"], b["end_s"]) for b in request.timeline.stats.get("breaks", [])]
     video = request.timeline.video
