@@ -4,8 +4,9 @@
 
 Renders broadcasts (vidscan.synth.broadcast: programme blocks of studio commentary and game,
 ad breaks of 10/15/20/30 s spots, a station logo during programme only, speech / crowd /
-music sound) in two groups, ``black`` (black frames + silence at every break and spot edge)
-and ``none`` (modern playout: straight cuts, no separators), then per file:
+music sound) in three groups, ``black`` (black frames + silence at every break and spot edge),
+``none`` (modern playout: straight cuts, no separators) and ``hard`` (no separators, no
+station logo, ads no louder than the programme), then per file:
 
 * Comskip (Debian's ``comskip``, default settings; benchmarks/comskip_peer.py);
 * ``vidscan breaks`` with every cue, and with cue families left out (the ablation);
@@ -45,14 +46,24 @@ VARIANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "no logo": (tuple(f for f in CUE_FAMILIES if f != "logo"), True),
     "no separators": (tuple(f for f in CUE_FAMILIES if f not in ("separators", "structure")), True),
     "logo only": (("logo", "cuts"), True),
+    # A channel without a logo whose ads are loudness-normalised (EBU R128): music, the voice
+    # and the break structure are left.
+    "no logo or loudness step": (("music", "speech", "structure", "separators", "cuts"), True),
     "sound only": (("loudness", "music", "speech", "cuts"), True),
     "separators only": (("structure", "separators", "cuts"), True),
 }
 
 
+#: Group -> how its broadcasts are made: black separators at every edge; none (modern
+#: playout); hard: no separators, no station logo, and ads at the programme's loudness (a
+#: loudness-normalised channel), so music, the voice and the pictures' rhythm are left.
+GROUPS = {"black": dict(separators="black"), "none": dict(separators="none"),
+          "hard": dict(separators="none", with_logo=False, ad_lufs=-23.0)}
+
+
 def make_corpus(out: Path, minutes: float, per_group: int, size: tuple[int, int]) -> list[tuple[str, Path, BroadcastTruth]]:
     files = []
-    for g, group in enumerate(("black", "none")):
+    for g, (group, options) in enumerate(GROUPS.items()):
         for k in range(per_group):
             path = out / f"{group}_{k}.mp4"
             truth_path = path.with_suffix(".truth.json")
@@ -60,7 +71,7 @@ def make_corpus(out: Path, minutes: float, per_group: int, size: tuple[int, int]
                 truth = BroadcastTruth.load(truth_path)
             else:
                 t = time.perf_counter()
-                plan = broadcast_plan(seed=100 * g + k, minutes=minutes, width=size[0], height=size[1], separators=group)
+                plan = broadcast_plan(seed=100 * g + k, minutes=minutes, width=size[0], height=size[1], **options)
                 truth = render_broadcast(plan, path, truth_path=truth_path)
                 print(f"rendered {path.name} ({truth.duration_s:.0f} s) in {time.perf_counter() - t:.0f} s", flush=True)
             files.append((group, path, truth))

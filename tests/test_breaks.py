@@ -157,4 +157,14 @@ def test_missing_cues_are_reported_neutral():
 
 
 def test_families_are_known():
-    assert set(CUE_FAMILIES) == {"logo", "loudness", "music", "speech", "structure", "separators", "cuts"}
+    assert set(CUE_FAMILIES) == {"logo", "aspect", "loudness", "music", "speech", "structure", "separators", "cuts"}
+
+
+def test_a_change_of_picture_format_points_to_a_break():
+    """Ads in 4:3 inside a 16:9 programme, with no logo, sound or separators to go by."""
+    grid = make_grid(logo=False, audio=False, black=False)
+    centre = grid.times + GRID_STEP_S / 2
+    grid.aspect = np.where((centre >= BREAK[0]) & (centre < BREAK[1]), 4 / 3, 16 / 9).astype(np.float32)
+    found = find_breaks(grid).breaks
+    assert [(b.start_s, b.end_s, b.cues) for b in found] == [(BREAK[0], BREAK[1], ["aspect"])]
+    assert find_breaks(grid, use=[f for f in CUE_FAMILIES if f != "aspect"]).breaks == []

@@ -3,7 +3,7 @@
 How a break is found (each step can be switched off for the ablation in benchmarks/broadcast.py):
 
 1. **Evidence per cell** (log-odds that the cell is in a break, :func:`break_evidence`): the
-   station logo is gone; the sound is louder than the programme's typical level (ads are mixed
+   station logo is gone; the picture changes format (aspect ratio); the sound is louder than the programme's typical level (ads are mixed
    hot); music rather than speech; and runs of separators (black frames, with silence when
    there is sound) spaced at standard spot lengths (10, 15, 20, 30 s...), which is the
    structure of a break even when nothing else is known.
@@ -45,7 +45,10 @@ SWITCH_PENALTY = 25.0
 SNAP_SEPARATOR_S = 3.0
 SNAP_CUT_S = 2.0
 #: Evidence weights (log-odds per cell at full strength) of each cue family.
-WEIGHTS = {"logo": 3.0, "loudness": 1.5, "music": 1.5, "speech": 1.0, "structure": 2.0}
+WEIGHTS = {"logo": 3.0, "loudness": 1.5, "music": 1.5, "speech": 1.0, "structure": 2.0, "aspect": 1.5}
+#: An active-picture aspect ratio this far (relative) from the programme's usual one is a
+#: picture in another format (a 4:3 or letterboxed ad in a 16:9 programme).
+ASPECT_CHANGE = 0.08
 #: Log-odds of "break" before any cue: most of a broadcast is programme, so a moment with no
 #: evidence either way (a cue family switched off, or absent) reads as programme.
 PRIOR_LOG_ODDS = -0.5
@@ -60,7 +63,7 @@ PROGRAMME_LEVEL_PERCENTILE = 40.0
 #: A run of black frames this short or shorter is a flash cut, not a separator (seconds).
 MIN_SEPARATOR_S = 0.04
 #: The cue families; a subset of them can be passed as ``use``.
-CUE_FAMILIES = ("logo", "loudness", "music", "speech", "structure", "separators", "cuts")
+CUE_FAMILIES = ("logo", "aspect", "loudness", "music", "speech", "structure", "separators", "cuts")
 
 
 @dataclass
@@ -159,6 +162,12 @@ def break_evidence(grid: CueGrid, use: Iterable[str] = CUE_FAMILIES) -> dict[str
         logo = np.asarray(grid.logo, np.float64)
         lo = np.clip((LOGO_PRESENT - logo) / LOGO_PRESENT, -1.0, 1.0)
         out["logo"] = np.where(np.isfinite(lo), lo, 0.0) * WEIGHTS["logo"]
+    if "aspect" in use and grid.aspect is not None and np.isfinite(grid.aspect).sum() >= 10:
+        aspect = np.asarray(grid.aspect, np.float64)
+        usual = np.nanmedian(aspect)
+        other = np.abs(aspect - usual) > ASPECT_CHANGE * usual
+        if other.any():
+            out["aspect"] = np.where(np.isfinite(aspect), np.where(other, 1.0, 0.0), 0.0) * WEIGHTS["aspect"]
     if grid.has_audio:
         loud = np.asarray(grid.loudness, np.float64)
         audible = ~np.asarray(grid.silence, bool) if grid.silence is not None else np.ones(g, bool)

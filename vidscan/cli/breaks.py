@@ -28,7 +28,7 @@ def breaks(video: str, output: str | None, fmt: str | None, spots: bool, run: Ta
     \b
     Examples:
       vidscan breaks match.ts
-      vidscan breaks match.ts -o breaks.json --comskip match.txt     # Comskip's frame list + .edl beside it
+      vidscan breaks match.ts -o breaks.json --comskip match.txt   # + Comskip's list and .edl
       vidscan breaks match.ts --spots -o spots.csv --chapters chapters.txt
     """
     from vidscan.broadcast.table import breaks_document, breaks_table, find_ad_breaks

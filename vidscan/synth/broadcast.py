@@ -199,6 +199,11 @@ class BroadcastPlan:
     logo: np.ndarray
     #: espeak-ng voices: the studio presenter, the game commentator, the ads' voice-overs.
     voices: dict[str, Any]
+    #: Whether the station logo is drawn at all (a channel without one).
+    with_logo: bool = True
+    #: Target loudness of the ads (LUFS): louder than the programme by default; at the
+    #: programme's level for a loudness-normalised channel (EBU R128).
+    ad_lufs: float = LOUDNESS["ad"]
 
     @property
     def frame_count(self) -> int:
@@ -207,6 +212,8 @@ class BroadcastPlan:
     def logo_frames(self) -> np.ndarray:
         """Boolean per frame: is the logo drawn on it (every programme frame, no break frame)."""
         on = np.zeros(self.frame_count, bool)
+        if not self.with_logo:
+            return on
         for p in self.pieces:
             if p.label != "ad":
                 on[p.start : p.end] = True
@@ -263,6 +270,8 @@ def broadcast_plan(
     spots_per_break: tuple[int, int] = (2, 6),
     spot_lengths: tuple[int, ...] = SPOT_LENGTHS_S,
     logo_corner: str = "top-right",
+    with_logo: bool = True,
+    ad_lufs: float = LOUDNESS["ad"],
 ) -> BroadcastPlan:
     """Lay out a broadcast of ``minutes`` (exactly ``round(minutes * 60 * fps)`` frames).
 
@@ -271,6 +280,8 @@ def broadcast_plan(
     can hold them. If the breaks would take over 40% of the video, spots are dropped (down to
     ``spots_per_break[0]``) and shortened (down to the shortest length) first; past 70%, or with
     too little programme between breaks, it is a :class:`UsageError`.
+    ``with_logo=False`` draws no logo (a channel without one); ``ad_lufs`` sets the ads'
+    loudness (the programme's -23 for a loudness-normalised channel).
     """
     if separators not in SEPARATORS:
         raise UsageError(f"separators must be one of {', '.join(SEPARATORS)}, not {separators!r}")
@@ -395,7 +406,8 @@ def broadcast_plan(
         "game": (rng.choice(["en-us", "en-gb", "en-gb-scotland"]) + rng.choice(["+m2", "+m4", "+m7", "+f3"]), rng.randint(165, 185), rng.randint(50, 70)),
         "ad": [(rng.choice(["en-us", "en-gb"]) + rng.choice(["+m1", "+m5", "+f1", "+f2", "+f5"]), rng.randint(165, 185), rng.randint(45, 75)) for _ in range(3)],
     }
-    plan = BroadcastPlan(seed, width, height, fps, separators, program, pieces, break_spans, (x, y, lw, lh), logo, voices)
+    plan = BroadcastPlan(seed, width, height, fps, separators, program, pieces, break_spans, (x, y, lw, lh), logo, voices,
+                         with_logo, ad_lufs)
     expected = [(p.label, p.start, p.end) for p in pieces]
     merged: list[tuple[str, int, int]] = []
     for lab in expected:
@@ -713,11 +725,11 @@ def broadcast_audio(plan: BroadcastPlan, *, workdir: str | Path | None = None) -
                 x = _to_loudness(_crowd(n, rng), LOUDNESS["crowd"])
                 x += _to_loudness(speech.track(n, rng, plan.voices["game"], _GAME, (0.8, 5.0), lead_s=2.0), LOUDNESS["game_speech"])
             else:
-                x = _to_loudness(_music(n, rng), LOUDNESS["ad"] - 2.0)
+                x = _to_loudness(_music(n, rng), plan.ad_lufs - 2.0)
                 if p.speech:
                     voice = plan.voices["ad"][spot_index % len(plan.voices["ad"])]
-                    x += _to_loudness(speech.track(n, rng, voice, _ADS, (0.3, 1.0), lead_s=1.0), LOUDNESS["ad"] - 3.0)
-                x = _to_loudness(x, LOUDNESS["ad"])
+                    x += _to_loudness(speech.track(n, rng, voice, _ADS, (0.3, 1.0), lead_s=1.0), plan.ad_lufs - 3.0)
+                x = _to_loudness(x, plan.ad_lufs)
                 spot_index += 1
             peak = np.max(np.abs(x)) if n else 0.0
             if peak > 0.98:  # a soft knee above -0.2 dBFS instead of clipping
