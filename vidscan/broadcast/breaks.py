@@ -55,7 +55,9 @@ PRIOR_LOG_ODDS = -0.5
 #: Logo presence below this reads as "logo gone".
 LOGO_PRESENT = 0.5
 #: Louder than the programme's typical short-term loudness by this many LU counts fully
-#: toward a break; quieter by as much counts fully against.
+#: toward a break (from half of it on); as loud or quieter is no evidence either way. (When
+#: quieter counted against, generated broadcasts with ads at the programme's loudness lost
+#: their breaks: F1 0.14, against 1.00 with the loudness cue left out.)
 LOUDNESS_STEP_LU = 3.0
 #: Share of the non-silent cells taken as the programme's level (a low percentile: breaks are
 #: the louder minority).
@@ -173,7 +175,9 @@ def break_evidence(grid: CueGrid, use: Iterable[str] = CUE_FAMILIES) -> dict[str
         audible = ~np.asarray(grid.silence, bool) if grid.silence is not None else np.ones(g, bool)
         if "loudness" in use and audible.sum() >= 10:
             level = np.percentile(loud[audible], PROGRAMME_LEVEL_PERCENTILE)
-            lo = np.clip((loud - level - LOUDNESS_STEP_LU / 2) / (LOUDNESS_STEP_LU / 2), -1.0, 1.0)
+            # Only louder counts: a loudness-normalised channel (EBU R128) plays its ads at the
+            # programme's level, and that must not count against a break the other cues see.
+            lo = np.clip((loud - level - LOUDNESS_STEP_LU / 2) / (LOUDNESS_STEP_LU / 2), 0.0, 1.0)
             out["loudness"] = np.where(audible, lo, 0.0) * WEIGHTS["loudness"]
         if "music" in use and grid.music is not None:
             out["music"] = np.where(audible, (np.asarray(grid.music, np.float64) - 0.5) * 2, 0.0) * WEIGHTS["music"]
