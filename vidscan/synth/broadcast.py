@@ -64,7 +64,7 @@ import numpy as np
 
 from vidscan.errors import OutputError, UsageError
 from vidscan.synth.looks import look, lavfi_source
-from vidscan.synth.program import GroundTruth, Program, Shot, Transition, TrueBoundary, truth_of
+from vidscan.synth.program import GroundTruth, Program, Shot, Transition, TrueBoundary, merged_spans, truth_of
 
 #: Spot lengths sold in, seconds.
 SPOT_LENGTHS_S = (10, 15, 20, 30)
@@ -408,13 +408,7 @@ def broadcast_plan(
     }
     plan = BroadcastPlan(seed, width, height, fps, separators, program, pieces, break_spans, (x, y, lw, lh), logo, voices,
                          with_logo, ad_lufs)
-    expected = [(p.label, p.start, p.end) for p in pieces]
-    merged: list[tuple[str, int, int]] = []
-    for lab in expected:
-        if merged and merged[-1][0] == lab[0]:
-            merged[-1] = (lab[0], merged[-1][1], lab[2])
-        else:
-            merged.append(lab)
+    merged = merged_spans([(p.label, p.start, p.end) for p in pieces])
     assert truth_of(program).labels == merged, "broadcast layout disagrees with the program's truth"
     return plan
 

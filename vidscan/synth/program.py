@@ -140,10 +140,15 @@ def truth_of(program: Program) -> GroundTruth:
         labels.append((shot.label or shot.look, label_start, split))
         label_start = split
         position = next_start
+    return GroundTruth(program.fps, position, program.width, program.height, boundaries, negatives, merged_spans(labels))
+
+
+def merged_spans(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """(label, start, end) spans with neighbours of the same label joined."""
     merged: list[tuple[str, int, int]] = []
-    for lab in labels:
+    for lab in spans:
         if merged and merged[-1][0] == lab[0]:
             merged[-1] = (lab[0], merged[-1][1], lab[2])
         else:
             merged.append(lab)
-    return GroundTruth(program.fps, position, program.width, program.height, boundaries, negatives, merged)
+    return merged
