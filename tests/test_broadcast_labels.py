@@ -150,3 +150,23 @@ def test_config_rejects_unknown_cues(tmp_path, capsys):
     assert main(["classify", str(CONFIG), "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "[labels.game].cues must be" in err[0] and "speech" in err[0]
+
+
+def test_examples_fused_with_cues_tell_game_from_commentary_without_sound(silent_broadcast, tmp_path):
+    """Cues alone cannot split the programme without sound; few-shot examples of the looks
+    can, and the break decision still holds against their confident scores."""
+    from vidscan.synth.corpus import write_examples
+
+    path, truth = silent_broadcast
+    write_examples(tmp_path / "examples", per_label=6)
+    config = tmp_path / "fused.toml"
+    config.write_text("[classify]\nmerge = true\n"
+                      '[labels.ad]\ncues = ["break"]\nexamples = "examples/ad"\n'
+                      '[labels.game]\ncues = ["programme", "crowd"]\nexamples = "examples/game"\n'
+                      '[labels.commentary]\ncues = ["programme", "speech"]\nwithout = ["crowd"]\nexamples = "examples/commentary"\n')
+    result = classify(path, config=config)
+    assert result.timeline.settings["classify"]["mode"] == "few-shot+cues"
+    assert result.timeline.stats["cues"]["unavailable"] == ["crowd", "speech"]
+    got = {row.label: row.seconds for row in result.totals.itertuples(index=False)}
+    for label, seconds in truth.label_seconds().items():
+        assert abs(got.get(label, 0.0) - seconds) <= 0.01 * truth.duration_s, (label, got)

@@ -4,7 +4,7 @@ A label names the cues it needs in its config table, e.g. ``ad``: ``cues = ["bre
 ``commentary``: ``cues = ["programme", "speech"], without = ["crowd"]``, ``game``:
 ``cues = ["programme", "crowd"]``. Each cue is a 0..1 value at every moment (vidscan.broadcast.names);
 a label's cue likelihood is the product of its cues and of one minus its ``without`` cues (a
-soft AND). When the labels also have prompts or examples, the visual probabilities multiply in
+soft AND); ``break`` and ``programme`` are the break finder's decision and act as a gate. When the labels also have prompts or examples, the visual probabilities multiply in
 (a product of experts), so CLIP can tell a studio from a pitch while the sound tells
 commentary from crowd, and the break finder tells ads from both. A label without cues gets a
 neutral cue likelihood: the pictures decide.
@@ -22,6 +22,13 @@ from vidscan.broadcast.names import CUE_NAMES
 
 #: Cue values are clipped to [CUE_FLOOR, 1 - CUE_FLOOR]: no single cue can veto a label outright.
 CUE_FLOOR = 0.03
+#: ``break`` and ``programme`` are the break finder's decision, made on every cue together:
+#: a label that needs one of them is ruled out where it does not hold (a log-likelihood of
+#: -DECISION_PENALTY), so no single frame's visual score can overturn it. (As soft cues,
+#: even clipped at 0.002, few-shot examples fused with them put a 6.5 s ad shot of a
+#: generated break into ``game``: few-shot scores are that confident.)
+DECISIONS = ("break", "programme")
+DECISION_PENALTY = 1000.0
 #: A cue reads as present in a segment's description when its mean value there is above this.
 PRESENT = 0.5
 
@@ -77,6 +84,10 @@ def cue_log_likelihood(rules: list[CueRule], values: dict[str, np.ndarray], n: i
         for name, negate in [(c, False) for c in rule.cues] + [(c, True) for c in rule.without]:
             if name not in values:
                 missing.add(name)
+                continue
+            if name in DECISIONS:
+                holds = (values[name] < 0.5) if negate else (values[name] >= 0.5)
+                out[:, j] -= np.where(holds, 0.0, DECISION_PENALTY)
                 continue
             v = np.clip(values[name], CUE_FLOOR, 1.0 - CUE_FLOOR)
             out[:, j] += np.log(1.0 - v if negate else v)
