@@ -134,7 +134,7 @@ def record_cues(timeline: Timeline, times: np.ndarray, grid: CueGrid, analysis: 
     for seg in [*timeline.segments, *timeline.alternate]:
         rule = by_label.get(seg.label or "")
         if rule is not None:
-            inside = (times >= seg.start_s) & (times < seg.end_s)
+            inside = slice(*np.searchsorted(times, [seg.start_s - 1e-9, seg.end_s - 1e-9]))
             seg.cues = describe_cues(rule, values, inside, analysis, seg.start_s) or None
     timeline.stats["breaks"] = [b.to_dict() for b in analysis.breaks]
     timeline.stats["cues"] = {

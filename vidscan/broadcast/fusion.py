@@ -101,19 +101,21 @@ def fuse(visual_log_p: np.ndarray | None, cue_log_l: np.ndarray) -> np.ndarray:
     return total - np.logaddexp.reduce(total, axis=1, keepdims=True)
 
 
-def describe_cues(rule: CueRule, values: dict[str, np.ndarray], mask: np.ndarray, analysis: BreakAnalysis | None = None,
+def describe_cues(rule: CueRule, values: dict[str, np.ndarray], where: np.ndarray | slice, analysis: BreakAnalysis | None = None,
                   start_s: float | None = None) -> str:
     """What drove a segment's label, in words: the label's cues that hold there (``speech``,
-    ``no crowd``) and, inside a break, the cues that found the break (``break: logo, loudness``)."""
+    ``no crowd``) and, inside a break, the cues that found the break (``break: logo, loudness``).
+    ``where``: the segment's samples (a mask, indices or a slice of the value arrays)."""
     parts: list[str] = []
+    some = next(iter(values.values()))[where].size > 0 if values else False
     for name in rule.cues:
-        if name in values and mask.any() and float(values[name][mask].mean()) >= PRESENT:
+        if name in values and some and float(values[name][where].mean()) >= PRESENT:
             if name == "break" and analysis is not None and start_s is not None:
                 found = next((b for b in analysis.breaks if b.start_s - 1e-6 <= start_s < b.end_s), None)
                 parts.append(f"break: {', '.join(found.cues) or 'structure'}" if found is not None else "break")
             else:
                 parts.append(name)
     for name in rule.without:
-        if name in values and mask.any() and float(values[name][mask].mean()) < PRESENT:
+        if name in values and some and float(values[name][where].mean()) < PRESENT:
             parts.append(f"no {name}")
     return "; ".join(parts)
