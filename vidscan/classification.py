@@ -274,10 +274,11 @@ def classify(
         sampling = Sampling.parse(sampling)
     label_sampling = sampling or default_sampling(emb)
     requests: list[tuple[Embedder, Sampling]] = [(emb, label_sampling)]
-    boundary_emb = emb
+    boundary_emb, boundary_at = emb, 0  # which request's samples the shot detector reads
     if not spec.per_frame and not emb.cheap and spec.boundaries == "frames":
         boundary_emb = EmbedderSpec("features").build()  # weight-free: exact cuts at every frame
         requests.append((boundary_emb, Sampling.all_frames()))
+        boundary_at = len(requests) - 1
     session = None
     if label_set.has_cues:
         from vidscan.broadcast.session import CueSession, timeline_cuts  # the audio stack loads only when cues are asked for
@@ -292,7 +293,7 @@ def classify(
             session.close()
         raise
     labelled = videos[0]
-    frames_video = videos[1] if len(videos) > 1 and (session is None or len(videos) > 2) else labelled
+    frames_video = videos[boundary_at]
     names = label_set.names if scorer is None else scorer.names
 
     timeline = None
