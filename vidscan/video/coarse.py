@@ -46,6 +46,7 @@ from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.container import open_container, video_stream
 from vidscan.video.convert import FrameConverter
+from vidscan.video.deblocking import configure_deblocking
 from vidscan.video.gop import GopDecoder, default_workers
 from vidscan.video.packets import PacketIndex, PacketScan, demux_tolerantly
 from vidscan.video.pyav_backend import PyAVSource
@@ -110,6 +111,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
         try:
             ctx = video_stream(own).codec_context
             ctx.thread_count = 1
+            configure_deblocking(ctx, size)
             converter = FrameConverter(size, turns)
             while (job := jobs.get()) is not None:
                 pts, packet = job

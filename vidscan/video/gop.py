@@ -20,6 +20,7 @@ import numpy as np
 
 from vidscan.video.container import open_container, video_stream
 from vidscan.video.convert import FrameConverter
+from vidscan.video.deblocking import configure_deblocking
 from vidscan.video.packets import PacketIndex
 
 
@@ -41,6 +42,7 @@ class GopDecoder:
         self.stream = video_stream(self.container)
         self.stream.thread_type = "SLICE"
         self.stream.codec_context.thread_count = 1
+        configure_deblocking(self.stream.codec_context, self.size)
 
     def close(self) -> None:
         self.container.close()

@@ -21,6 +21,7 @@ from vidscan.video.base import DecodeStats, VideoSource
 from vidscan.video.container import ffmpeg_reason, open_container, tagged_duration, video_stream, video_stream_count
 from vidscan.video.frames import FrameBatch
 from vidscan.video.convert import FrameConverter
+from vidscan.video.deblocking import configure_deblocking
 from vidscan.video.gop import RangeFrame, decode_ranges, default_workers, ranges_of, sampled_ranges, skip_mode
 from vidscan.video.info import VideoInfo
 from vidscan.video.packets import PacketIndex, index_packets
@@ -155,6 +156,7 @@ class PyAVSource(VideoSource):
             stream.thread_type = "AUTO"
             if self.workers == 1:
                 stream.codec_context.thread_count = 1
+            configure_deblocking(stream.codec_context, (width, height))
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
             self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
