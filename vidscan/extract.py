@@ -32,6 +32,8 @@ from vidscan.progress import NullProgress, Progress
 from vidscan.timeline import Timeline
 from vidscan.video import FrameBatch, Sampling, open_video
 from vidscan.video.base import DEFAULT_BACKEND
+from vidscan.video.frames import AlsoSize
+from vidscan.video.convert import resize_frames
 from vidscan.video.strategy import MAX_FINE_SHARE, StrategyChoice, choose_strategy, gave_up
 
 
@@ -74,8 +76,9 @@ def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBat
 class Collector:
     """Accumulates one embedder's samples during a shared decode pass."""
 
-    def __init__(self, embedder: Embedder, sampling: Sampling, route: bool) -> None:
+    def __init__(self, embedder: Embedder, sampling: Sampling, route: bool, size: tuple[int, int] | None = None) -> None:
         self.embedder, self.sampling = embedder, sampling
+        self.size = size  # the (width, height) the embedder wants, when not the decoded size
         self.selector = sampling.selector() if route else None
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.pending_n = 0
@@ -89,11 +92,15 @@ class Collector:
 
     def add(self, batch: FrameBatch) -> None:
         frames, idx, times = batch.frames, batch.indices, batch.times
+        if self.size is not None:
+            frames = batch.smaller.get(self.size, frames)
         if self.selector is not None:
             keep = np.array([self.selector.keep(int(i), float(t)) for i, t in zip(idx, times)], bool)
             if not keep.any():
                 return
             frames, idx, times = frames[keep], idx[keep], times[keep]
+        if self.size is not None and frames.shape[1:3] != (self.size[1], self.size[0]):
+            frames = resize_frames(frames, self.size)  # the backend could not make this size
         self.pending.append((frames, idx, times))
         self.pending_n += len(idx)
         if self.pending_n >= self.embedder.batch_size:
@@ -116,6 +123,12 @@ class Collector:
 def default_sampling(embedder: Embedder) -> Sampling:
     """Every frame for cheap embedders (exact cuts); 2 frames/s for CLIP-sized models."""
     return Sampling.all_frames() if embedder.cheap else Sampling.per_second(2.0)
+
+
+def also_size(size: tuple[int, int], samplings: list[Sampling]) -> AlsoSize:
+    """Frames at ``size`` for the requests sampling them so: only the frames one sampling
+    selects, or every frame when several (or every-frame) requests share that size."""
+    return AlsoSize(size, samplings[0] if len(set(samplings)) == 1 and samplings[0].mode != "all" else None)
 
 
 def embed_video(
@@ -166,12 +179,21 @@ def embed_video_multi(
         samplings = {requests[i][1] for i in todo}
         decode_sampling = next(iter(samplings)) if len(samplings) == 1 else Sampling.all_frames()
         route = len(samplings) > 1
-        collectors = {i: Collector(requests[i][0], requests[i][1], route) for i in todo}
-        size = max((requests[i][0].frame_size(info.width, info.height) for i in todo), key=lambda wh: wh[0] * wh[1])
+        sizes = {i: tuple(requests[i][0].frame_size(info.width, info.height)) for i in todo}
+        # Each embedder sees frames at its own size, each scaled from the decoded picture: a
+        # features embedder sharing a pass with a larger request keeps its 128x72 (its output
+        # and its cost would otherwise depend on what else was asked for). The size every
+        # frame is made at is the densest request's; the others are made only for the frames
+        # their sampling selects (on a 10-minute broadcast, converting every frame to the
+        # picture cues' 192x108 as well cost 3 s of CPU for 5 frames a second used).
+        dense = [i for i in todo if requests[i][1].mode == "all"] or todo
+        size = max((sizes[i] for i in dense), key=lambda wh: wh[0] * wh[1])
+        collectors = {i: Collector(requests[i][0], requests[i][1], route, sizes[i] if sizes[i] != size else None) for i in todo}
+        also = tuple(also_size(s, [requests[i][1] for i in todo if sizes[i] == s]) for s in dict.fromkeys(sizes.values()) if s != size)
         decode_batch = min(64, min(requests[i][0].batch_size for i in todo))
         progress.start(f"decoding + embedding {Path(path).name}", info.duration_s)
         try:
-            for batch in prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch)):
+            for batch in prefetch(source.batches(decode_sampling, size=size, batch_size=decode_batch, also=also)):
                 for collector in collectors.values():
                     collector.add(batch)
                 progress.update(float(batch.times[-1]) if len(batch) else 0.0)

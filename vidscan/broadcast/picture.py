@@ -195,7 +195,9 @@ class PictureMeter(Embedder):
         flat = y.reshape(n, -1)
         out[:, COL_MEAN] = flat.mean(axis=1, dtype=np.float64)
         out[:, COL_STD] = flat.std(axis=1, dtype=np.float64)
-        dark = frames.max(axis=3) < DARK_LEVEL  # every channel dark: pure blue (luma 29) is not black
+        # Every channel dark: pure blue (luma 29) is not black. Three comparisons, not a max
+        # over the 3-long channel axis (a reduction numpy does slowly: 10x the time here).
+        dark = (frames[..., 0] < DARK_LEVEL) & (frames[..., 1] < DARK_LEVEL) & (frames[..., 2] < DARK_LEVEL)
         out[:, COL_DARK] = dark.reshape(n, -1).mean(axis=1)
         row_dark = dark[:, :, _band(w)].mean(axis=2) >= BAR_DARK_SHARE  # [N, H]
         col_dark = dark[:, _band(h), :].mean(axis=1) >= BAR_DARK_SHARE  # [N, W]

@@ -18,7 +18,7 @@ from vidscan.video.info import VideoInfo
 from vidscan.video.sampling import Sampling
 
 if TYPE_CHECKING:  # numpy: not needed to list or choose backends (the CLI's start-up)
-    from vidscan.video.frames import FrameBatch
+    from vidscan.video.frames import AlsoSize, FrameBatch
 
 
 @dataclass
@@ -79,11 +79,16 @@ class VideoSource(ABC):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
+        also: tuple[AlsoSize, ...] = (),
     ) -> Iterator[FrameBatch]:
         """Yield batches of upright RGB frames resized to ``size`` = (width, height).
 
         Frames are those selected by ``sampling``, numbered in the order the decoder shows
-        them. ``self.stats`` describes the pass once exhausted.
+        them. ``self.stats`` describes the pass once exhausted. ``also``: further sizes a
+        backend may deliver in :attr:`FrameBatch.smaller`, each scaled from the decoded
+        picture (one decode serving requests of several sizes); a backend that cannot leaves
+        it empty, and the caller scales ``frames`` itself. The deblocking filter is skipped
+        only if the largest of the sizes allows it (vidscan.video.deblocking).
         """
 
     def close(self) -> None:

@@ -30,3 +30,18 @@ class FrameConverter:
         small = self._scaler.reformat(frame, width=w, height=h, format="rgb24", interpolation="AREA", threads=1)
         rgb = small.to_ndarray()
         return np.rot90(rgb, self.turns) if self.turns else rgb
+
+
+def resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``uint8 [N, H, W, 3]`` RGB frames scaled (area filter) to ``size`` = (width, height).
+
+    For backends that decode at one size only; scaling the decoded picture directly (a
+    second :class:`FrameConverter` on the decoding thread) is cheaper and is what PyAV does.
+    """
+    w, h = size
+    out = np.empty((len(frames), h, w, 3), np.uint8)
+    scaler = VideoReformatter()
+    for i, rgb in enumerate(frames):
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        out[i] = scaler.reformat(picture, width=w, height=h, format="rgb24", interpolation="AREA", threads=1).to_ndarray()
+    return out

@@ -28,6 +28,11 @@ MAX_AREA_SHARE = 0.25
 SKIPPED_ON = "bidir"
 
 
+def largest(*sizes: tuple[int, int]) -> tuple[int, int]:
+    """The (w, h) of largest area: one decode serving several sizes follows the largest."""
+    return max(sizes, key=lambda wh: wh[0] * wh[1])
+
+
 def skips_deblocking(source: tuple[int, int], output: tuple[int, int]) -> bool:
     """Whether an output of ``output`` (w, h) from a ``source`` (w, h) picture may skip it."""
     src_area = max(1, source[0]) * max(1, source[1])

@@ -16,7 +16,7 @@ import numpy as np
 
 from vidscan.errors import InputError, UsageError
 from vidscan.video.base import DecodeStats
-from vidscan.video.frames import FrameBatch
+from vidscan.video.frames import AlsoSize, FrameBatch
 from vidscan.video.probed import ProbedSource
 from vidscan.video.sampling import Sampling
 
@@ -36,6 +36,7 @@ class DecordSource(ProbedSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
+        also: tuple[AlsoSize, ...] = (),  # not made here: FrameBatch.smaller stays empty
     ) -> Iterator[FrameBatch]:
         try:
             import decord

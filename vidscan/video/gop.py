@@ -20,7 +20,7 @@ import numpy as np
 
 from vidscan.video.container import open_container, video_stream
 from vidscan.video.convert import FrameConverter
-from vidscan.video.deblocking import configure_deblocking
+from vidscan.video.deblocking import configure_deblocking, largest
 from vidscan.video.packets import PacketIndex
 
 
@@ -31,9 +31,12 @@ class GopDecoder:
     on the short runs of a coarse-to-fine pass (its pipeline refills after every seek).
     """
 
-    def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int) -> None:
+    def __init__(self, path: str, index: PacketIndex, size: tuple[int, int], turns: int,
+                 also: tuple[tuple[int, int], ...] = ()) -> None:
         self.path, self.index, self.size, self.turns = path, index, size, turns
         self.converter = FrameConverter(size, turns)  # used only on the thread that decodes
+        self.also = tuple(FrameConverter(s, turns) for s in also)  # further sizes, same thread
+        self.deblock_size = largest(size, *also)
         self._open()
         self.damaged: list[int] = []  # pts of packets that failed to decode
 
@@ -42,7 +45,7 @@ class GopDecoder:
         self.stream = video_stream(self.container)
         self.stream.thread_type = "SLICE"
         self.stream.codec_context.thread_count = 1
-        configure_deblocking(self.stream.codec_context, self.size)
+        configure_deblocking(self.stream.codec_context, self.deblock_size)
 
     def close(self) -> None:
         self.container.close()
@@ -149,6 +152,7 @@ class RangeFrame:
     duration: int
     is_corrupt: bool
     rgb: np.ndarray
+    smaller: tuple[np.ndarray | None, ...] = ()  # at the ``also`` sizes, in their order (None: not wanted)
 
 
 def ranges_of(index: PacketIndex, frames_per_range: int) -> list[tuple[int, int]]:
@@ -176,11 +180,14 @@ def sampled_ranges(index: PacketIndex, wanted: np.ndarray) -> list[tuple[int, in
 
 
 def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple], size: tuple[int, int], turns: int,
-                  workers: int, damaged: list[int] | None = None) -> Iterator[list[RangeFrame]]:
+                  workers: int, damaged: list[int] | None = None,
+                  also: tuple[tuple[tuple[int, int], frozenset[int] | None], ...] = ()) -> Iterator[list[RangeFrame]]:
     """Each range's frames, in order, decoded ``workers`` ranges at a time (at most
     ``workers + 1`` ranges are held, so memory stays bounded). A range is (start pts, end
     pts) for every frame in it, or (start, end, wanted pts) for just those. Pts of packets
-    that failed to decode are appended to ``damaged``."""
+    that failed to decode are appended to ``damaged``. ``also``: further (size, wanted pts)
+    each frame is converted to as well when wanted (None: every frame), in
+    :attr:`RangeFrame.smaller`."""
     import threading
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -191,10 +198,11 @@ def decode_ranges(path: str, index: PacketIndex, ranges: list[tuple], size: tupl
     def run(bounds: tuple) -> list[RangeFrame]:
         decoder = getattr(local, "decoder", None)
         if decoder is None:
-            decoder = local.decoder = GopDecoder(path, index, size, turns)
+            decoder = local.decoder = GopDecoder(path, index, size, turns, tuple(s for s, _ in also))
             decoders.append(decoder)
         wanted = bounds[2] if len(bounds) > 2 else None
-        return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), decoder.converter.rgb(f))
+        return [RangeFrame(int(f.pts), int(f.duration or 0), bool(getattr(f, "is_corrupt", False)), decoder.converter.rgb(f),
+                           tuple(c.rgb(f) if w is None or int(f.pts) in w else None for c, (_, w) in zip(decoder.also, also)))
                 for f in decoder.raw_frames(bounds[0], bounds[1], wanted) if wanted is None or int(f.pts) in wanted]
 
     pending: deque = deque()

@@ -19,9 +19,9 @@ import numpy as np
 from vidscan.errors import InputError
 from vidscan.video.base import DecodeStats, VideoSource
 from vidscan.video.container import ffmpeg_reason, open_container, tagged_duration, video_stream, video_stream_count
-from vidscan.video.frames import FrameBatch
+from vidscan.video.frames import AlsoSize, FrameBatch
 from vidscan.video.convert import FrameConverter
-from vidscan.video.deblocking import configure_deblocking
+from vidscan.video.deblocking import configure_deblocking, largest
 from vidscan.video.gop import RangeFrame, decode_ranges, default_workers, ranges_of, sampled_ranges, skip_mode
 from vidscan.video.info import VideoInfo
 from vidscan.video.packets import PacketIndex, index_packets
@@ -136,6 +136,7 @@ class PyAVSource(VideoSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
+        also: tuple[AlsoSize, ...] = (),
     ) -> Iterator[FrameBatch]:
         info = self.info
         width, height, _, _ = info.decode_size(size)
@@ -143,9 +144,13 @@ class PyAVSource(VideoSource):
         stats = self.stats = DecodeStats()
         selector = sampling.selector()
         converter = FrameConverter((width, height), quarter_turns)
+        also = tuple(a for a in also if tuple(a.size) != (width, height))
+        also_sizes = tuple(tuple(a.size) for a in also)
+        also_converters = [FrameConverter(s, quarter_turns) for s in also_sizes]
         default_step = 1.0 / info.fps
 
         buffer = np.empty((batch_size, height, width, 3), np.uint8)
+        also_buffers = [np.zeros((batch_size, h, w, 3), np.uint8) for w, h in also_sizes]
         idx_buf = np.empty(batch_size, np.int64)
         time_buf = np.empty(batch_size, np.float64)
         filled = 0
@@ -156,7 +161,7 @@ class PyAVSource(VideoSource):
             stream.thread_type = "AUTO"
             if self.workers == 1:
                 stream.codec_context.thread_count = 1
-            configure_deblocking(stream.codec_context, (width, height))
+            configure_deblocking(stream.codec_context, largest((width, height), *also_sizes))
             tb = stream.time_base
             prev_time = info.start_time_s - default_step
             self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
@@ -168,13 +173,16 @@ class PyAVSource(VideoSource):
             # Disordered timestamps: the k-th frame shown takes the k-th repaired time (the one
             # rule every path follows, vidscan.video.timestamps).
             repaired = self.frame_times() if not ordered else None
+            # Which frames each further size is made for (pts; None: all of them).
+            also_wanted = [self._also_wanted(a) for a in also]
             workers = self.workers or default_workers()
             small = width * height * 3 <= PARALLEL_MAX_FRAME_BYTES
             gops = self.gop_index() if workers > 1 and small else None
             if gops is not None and sampling.mode == "all":
-                frames_in = self._decode_parallel(gops, (width, height), quarter_turns, workers, stats)
+                frames_in = self._decode_parallel(gops, (width, height), quarter_turns, workers, stats, tuple(zip(also_sizes, also_wanted)))
             elif gops is not None and presampled:
-                frames_in = self._decode_sampled_parallel(gops, sampling, (width, height), quarter_turns, workers, stats)
+                frames_in = self._decode_sampled_parallel(gops, sampling, (width, height), quarter_turns, workers, stats,
+                                                          tuple(zip(also_sizes, also_wanted)))
             elif presampled:
                 frames_in = self._decode_sampled(container, stream, stats, sampling)
             else:
@@ -196,23 +204,31 @@ class PyAVSource(VideoSource):
                     continue
                 if isinstance(frame, RangeFrame):
                     rgb = frame.rgb  # converted (and turned upright) by the decoding thread
+                    for buf, small in zip(also_buffers, frame.smaller):
+                        if small is not None:
+                            buf[filled] = small
                 else:
                     rgb = converter.rgb(frame)
+                    for buf, conv, wanted in zip(also_buffers, also_converters, also_wanted):
+                        if wanted is None or frame.pts in wanted:
+                            buf[filled] = conv.rgb(frame)
                 buffer[filled] = rgb
                 idx_buf[filled] = index
                 time_buf[filled] = rel
                 filled += 1
                 stats.frames_kept += 1
                 if filled == batch_size:
-                    yield FrameBatch(buffer, idx_buf, time_buf)
+                    yield FrameBatch(buffer, idx_buf, time_buf, dict(zip(also_sizes, also_buffers)))
                     buffer = np.empty_like(buffer)
+                    also_buffers = [np.zeros_like(b) for b in also_buffers]
                     idx_buf = np.empty_like(idx_buf)
                     time_buf = np.empty_like(time_buf)
                     filled = 0
             else:
                 stats.finished = True
             if filled:
-                yield FrameBatch(buffer[:filled], idx_buf[:filled], time_buf[:filled])
+                yield FrameBatch(buffer[:filled], idx_buf[:filled], time_buf[:filled],
+                                 {s: b[:filled] for s, b in zip(also_sizes, also_buffers)})
         finally:
             container.close()
         if stats.finished and info.duration_s and stats.end_time_s < info.duration_s - 0.5:
@@ -243,12 +259,12 @@ class PyAVSource(VideoSource):
         return self._index if usable else None
 
     def _decode_parallel(self, gops: PacketIndex, size: tuple[int, int], turns: int, workers: int,
-                         stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
+                         stats: DecodeStats, also: tuple = ()) -> Iterator[tuple[int, RangeFrame]]:
         """Every frame, decoded in keyframe-to-keyframe ranges on ``workers`` threads (see
         vidscan.video.gop): 1.4x a frame-threaded decoder on 2 cores, the same frames."""
         damaged: list[int] = []
         count = 0
-        for frames in decode_ranges(self.path, gops, ranges_of(gops, PARALLEL_RANGE_FRAMES), size, turns, workers, damaged):
+        for frames in decode_ranges(self.path, gops, ranges_of(gops, PARALLEL_RANGE_FRAMES), size, turns, workers, damaged, also):
             for frame in frames:
                 yield count, frame
                 count += 1
@@ -267,6 +283,13 @@ class PyAVSource(VideoSource):
         pts, _ = self.packet_index()
         return pts.astype(np.float64) * self._time_base - self.info.start_time_s
 
+    def _also_wanted(self, also: AlsoSize) -> frozenset[int] | None:
+        """Timestamps of the frames ``also`` is made for; None for every frame (no sampling,
+        or timestamps that cannot be indexed)."""
+        if also.sampling is None or also.sampling.mode == "all" or not self.timestamps_ordered() or not len(self.packet_index()[0]):
+            return None
+        return frozenset(self._wanted_pts(also.sampling).tolist())
+
     def _wanted_pts(self, sampling: Sampling) -> np.ndarray:
         """Timestamps of the frames a sparse sampling selects, resolved on the packet index."""
         pts, _ = self.packet_index()
@@ -277,13 +300,13 @@ class PyAVSource(VideoSource):
         return np.array([p for i, p in enumerate(pts) if selector.keep(i, float(p) * tb - start)], np.int64)
 
     def _decode_sampled_parallel(self, gops: PacketIndex, sampling: Sampling, size: tuple[int, int], turns: int, workers: int,
-                                 stats: DecodeStats) -> Iterator[tuple[int, RangeFrame]]:
+                                 stats: DecodeStats, also: tuple = ()) -> Iterator[tuple[int, RangeFrame]]:
         """What :meth:`_decode_sampled` does, one GOP per task on ``workers`` threads."""
         pts = gops.pts
         wanted = self._wanted_pts(sampling)
         damaged: list[int] = []
         if len(wanted):
-            for frames in decode_ranges(self.path, gops, sampled_ranges(gops, wanted), size, turns, workers, damaged):
+            for frames in decode_ranges(self.path, gops, sampled_ranges(gops, wanted), size, turns, workers, damaged, also):
                 for frame in frames:
                     yield int(np.searchsorted(pts, frame.pts)), frame
         for p in sorted(damaged):

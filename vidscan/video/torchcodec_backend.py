@@ -15,7 +15,7 @@ import numpy as np
 
 from vidscan.errors import InputError, UsageError
 from vidscan.video.base import DecodeStats
-from vidscan.video.frames import FrameBatch
+from vidscan.video.frames import AlsoSize, FrameBatch
 from vidscan.video.probed import ProbedSource
 from vidscan.video.sampling import Sampling
 
@@ -47,6 +47,7 @@ class TorchCodecSource(ProbedSource):
         sampling: Sampling,
         size: tuple[int, int] | None = None,
         batch_size: int = 32,
+        also: tuple[AlsoSize, ...] = (),  # not made here: FrameBatch.smaller stays empty
     ) -> Iterator[FrameBatch]:
         import torch
         from torchcodec.decoders import VideoDecoder
@@ -55,7 +56,7 @@ class TorchCodecSource(ProbedSource):
         if not self._probe.timestamps_ordered():
             # Seeking by timestamp cannot find frames whose timestamps are out of order: the
             # one sequential decode numbers them as every other path does.
-            yield from self._probe.batches(sampling, size, batch_size)
+            yield from self._probe.batches(sampling, size, batch_size, also)
             self.stats = self._probe.stats
             return
         info = self.info

@@ -1,0 +1,59 @@
+"""One decode pass serving requests of several sizes (extract.embed_video_multi, the PyAV
+backend's ``also`` sizes): each embedder gets exactly the frames, at exactly the size, a pass
+of its own would give it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_ffmpeg
+from vidscan.broadcast.picture import PictureMeter
+from vidscan.embed.features import FeatureEmbedder
+from vidscan.extract import embed_video, embed_video_multi
+from vidscan.video import Sampling
+from vidscan.video.frames import AlsoSize
+from vidscan.video.pyav_backend import PyAVSource
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """640x360 H.264 with B-frames: 128x72 and 192x108 both skip B-frame deblocking, so a
+    shared pass and separate passes decode the same pictures."""
+    path = tmp_path_factory.mktemp("shared") / "clip.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6", "-c:v", "libx264",
+               "-bf", "3", "-g", "50", "-pix_fmt", "yuv420p", str(path))
+    return path
+
+
+def test_each_request_gets_what_its_own_pass_gives(clip) -> None:
+    features, meter = FeatureEmbedder(), PictureMeter()
+    every, five = Sampling.all_frames(), Sampling.per_second(5)
+    shared = embed_video_multi(clip, [(features, every), (meter, five)])
+    for video, (emb, smp) in zip(shared, [(features, every), (meter, five)]):
+        alone = embed_video(clip, emb, smp)
+        np.testing.assert_array_equal(video.indices, alone.indices)
+        np.testing.assert_array_equal(video.embeddings, alone.embeddings)
+        np.testing.assert_array_equal(video.luma, alone.luma)
+    assert len(shared[0].indices) == 150 and len(shared[1].indices) == 30
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["sequential", "gop-parallel"])
+def test_further_sizes_are_made_only_for_the_frames_their_sampling_selects(clip, workers) -> None:
+    five = Sampling.per_second(5)
+    wanted = {int(i) for b in PyAVSource(str(clip)).batches(five, size=(192, 108)) for i in b.indices}
+    made: dict[int, np.ndarray] = {}
+    source = PyAVSource(str(clip), workers=workers)
+    for batch in source.batches(Sampling.all_frames(), size=(128, 72), batch_size=16, also=(AlsoSize((192, 108), five),)):
+        assert batch.frames.shape[1:] == (72, 128, 3)
+        big = batch.smaller[(192, 108)]
+        assert big.shape == (len(batch), 108, 192, 3)
+        for i, rows in zip(batch.indices, big):
+            if int(i) in wanted:
+                made[int(i)] = rows
+            else:
+                assert not rows.any()  # not converted
+    assert set(made) == wanted
+    alone = {int(i): f for b in PyAVSource(str(clip)).batches(Sampling.frames(sorted(wanted)), size=(192, 108)) for i, f in zip(b.indices, b.frames)}
+    for i in wanted:
+        np.testing.assert_array_equal(made[i], alone[i])
