@@ -57,3 +57,36 @@ def test_further_sizes_are_made_only_for_the_frames_their_sampling_selects(clip,
     alone = {int(i): f for b in PyAVSource(str(clip)).batches(Sampling.frames(sorted(wanted)), size=(192, 108)) for i, f in zip(b.indices, b.frames)}
     for i in wanted:
         np.testing.assert_array_equal(made[i], alone[i])
+
+
+def test_a_backend_without_further_sizes_still_gives_each_embedder_its_size(clip, monkeypatch) -> None:
+    """decord and torchcodec deliver one size: the pass decodes at the largest size asked
+    for, and the collector scales the frames down for smaller requests."""
+    from vidscan.video.frames import FrameBatch
+
+    real = PyAVSource.batches
+    decoded: list[tuple[int, ...]] = []
+
+    def one_size(self, sampling, size=None, batch_size=32, also=()):
+        for batch in real(self, sampling, size, batch_size):
+            decoded.append(batch.frames.shape[1:])
+            yield FrameBatch(batch.frames, batch.indices, batch.times)
+
+    seen: dict[str, set] = {"features": set(), "meter": set()}
+
+    class Spy(FeatureEmbedder):
+        def embed(self, frames):
+            seen["features"].add(frames.shape[1:])
+            return super().embed(frames)
+
+    class MeterSpy(PictureMeter):
+        def embed(self, frames):
+            seen["meter"].add(frames.shape[1:])
+            return super().embed(frames)
+
+    monkeypatch.setattr(PyAVSource, "batches", one_size)
+    monkeypatch.setattr(PyAVSource, "makes_further_sizes", False)
+    shared = embed_video_multi(clip, [(Spy(), Sampling.all_frames()), (MeterSpy(), Sampling.per_second(5))])
+    assert set(decoded) == {(108, 192, 3)}  # the largest size asked for
+    assert seen == {"features": {(72, 128, 3)}, "meter": {(108, 192, 3)}}
+    assert len(shared[0].indices) == 150 and len(shared[1].indices) == 30

@@ -186,8 +186,10 @@ def embed_video_multi(
         # frame is made at is the densest request's; the others are made only for the frames
         # their sampling selects (on a 10-minute broadcast, converting every frame to the
         # picture cues' 192x108 as well cost 3 s of CPU for 5 frames a second used).
-        dense = [i for i in todo if requests[i][1].mode == "all"] or todo
-        size = max((sizes[i] for i in dense), key=lambda wh: wh[0] * wh[1])
+        # A backend that makes one size only decodes at the largest, and smaller requests
+        # are scaled down from it (vidscan.video.convert.resize_frames).
+        dense = [i for i in todo if requests[i][1].mode == "all"] if source.makes_further_sizes else []
+        size = max((sizes[i] for i in dense or todo), key=lambda wh: wh[0] * wh[1])
         collectors = {i: Collector(requests[i][0], requests[i][1], route, sizes[i] if sizes[i] != size else None) for i in todo}
         also = tuple(also_size(s, [requests[i][1] for i in todo if sizes[i] == s]) for s in dict.fromkeys(sizes.values()) if s != size)
         decode_batch = min(64, min(requests[i][0].batch_size for i in todo))

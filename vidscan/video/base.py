@@ -60,6 +60,8 @@ class VideoSource(ABC):
     """One open video. Use as a context manager; iterate with :meth:`batches`."""
 
     name: ClassVar[str] = ""
+    #: Whether :meth:`batches` delivers its ``also`` sizes (scaled from the decoded picture).
+    makes_further_sizes: ClassVar[bool] = False
     #: True if frame indices and timestamps are exact on every file (edit lists, open GOP, VFR).
     exact: ClassVar[bool] = False
 

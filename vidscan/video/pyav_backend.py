@@ -57,6 +57,7 @@ class PyAVSource(VideoSource):
     """Exact decoding with PyAV; see the module docstring."""
 
     name = "pyav"
+    makes_further_sizes = True
     exact = True
 
     def __init__(self, path: str, workers: int | None = None) -> None:
