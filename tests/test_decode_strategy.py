@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from fractions import Fraction
 
 import numpy as np
+
 import pytest
 
 import vidscan
@@ -172,3 +174,46 @@ def test_a_run_that_gave_up_on_the_keyframes_is_not_repeated_from_the_cache(broa
     again = vidscan.detect_scenes(path, cache=cache)
     assert again.stats["decode_choice"]["used"] == "full" and "already embedded (cache)" in again.stats["decode_choice"]["reason"]
     assert [s.start_frame for s in again.segments] == [s.start_frame for s in first.segments]
+
+
+def test_sampling_every_keyframe_pair_counts_what_the_keyframe_pass_finds(broadcast_style):
+    """With every pair sampled, the estimate is exactly the keyframe pass's share of differing pairs."""
+    from vidscan.embed.features import FeatureEmbedder
+    from vidscan.video import coarse
+
+    path, _ = broadcast_style  # 17 keyframes, cuts and a dissolve between some
+    emb = FeatureEmbedder()
+    _, _, vectors, _, thumbs = coarse.keyframe_pass(str(path), emb.frame_size(192, 108), 0, coarse.FrameEmbedder(emb, threading.Lock()))
+    differ = coarse.candidate_pairs(vectors, coarse.DEFAULT_THRESHOLD, key_thumbs=thumbs, pixel_threshold=coarse.PIXEL_THRESHOLD)
+    assert 0 < differ.sum() < len(differ)
+    share = coarse.sampled_pair_share(path, emb, pairs=len(differ), min_keyframes=0)
+    assert share == pytest.approx(differ.mean())
+    assert coarse.sampled_pair_share(path, emb) is None  # 17 keyframes: too few to sample, read them all
+
+
+def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(broadcast_style, any_size, monkeypatch):
+    """Sampled pairs over the give-up share: no keyframe pass at all, and the same cuts."""
+    import vidscan.extract
+    import vidscan.video.coarse
+
+    path, _ = broadcast_style
+    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_PAIRS", 4)
+    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_GIVE_UP_SHARE", 0.0)
+
+    def no_keyframe_pass(*args, **kwargs):
+        raise AssertionError("the keyframes were read after the sample said every frame")
+
+    monkeypatch.setattr(vidscan.video.coarse, "embed_coarse_to_fine", no_keyframe_pass)
+    timeline = vidscan.detect_scenes(path, cache=None)
+    full = vidscan.detect_scenes(path, decode="full", cache=None)
+    choice = timeline.stats["decode_choice"]
+    assert choice["used"] == "full" and "coarse" not in timeline.stats
+    assert "keyframe pairs sampled over the file differ" in choice["reason"]
+    assert [s.start_frame for s in timeline.segments] == [s.start_frame for s in full.segments]
+    # Under the give-up share the keyframes are read as before.
+    monkeypatch.undo()
+    monkeypatch.setattr(strategy, "MIN_COARSE_PIXELS", 0)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 1.0)
+    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_PAIRS", 4)
+    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_GIVE_UP_SHARE", 1.01)
+    assert vidscan.detect_scenes(path, cache=None).settings["decode"] == "coarse"

@@ -265,7 +265,8 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
     if decode.strategy == "auto":
         decode, choice = resolved(path, decode)
     if decode.strategy == "coarse":
-        from vidscan.video.coarse import ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, embed_coarse_to_fine
+        from vidscan.video.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, SAMPLED_GIVE_UP_SHARE,
+                                          embed_coarse_to_fine, sampled_pair_share)
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
@@ -277,11 +278,15 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
             # reading the keyframes again would only lead back to that entry.
             choice = StrategyChoice("full", f"{choice.reason.split(':')[0]}: every frame already embedded (cache)")
             return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), choice=choice)
+        chosen = choice is not None and choice.strategy == "coarse"  # by auto, not asked for
+        sampled = sampled_pair_share(path, emb) if chosen else None
         try:
-            video, stats = embed_coarse_to_fine(path, emb, progress=progress,
-                                                give_up_above=MAX_FINE_SHARE if choice is not None and choice.strategy == "coarse" else None)
+            if sampled is not None and sampled >= SAMPLED_GIVE_UP_SHARE:
+                raise CoarseNotWorthIt(sampled)
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_SHARE if chosen else None)
         except CoarseNotWorthIt as exc:
-            choice = gave_up(choice, exc.share) if choice is not None else choice
+            if choice is not None:
+                choice = gave_up(choice, exc.share, sampled=sampled is not None and exc.share == sampled)
         except CoarseUnavailable as exc:
             note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
         else:

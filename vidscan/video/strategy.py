@@ -113,8 +113,13 @@ def stream_size(path: str) -> tuple[int, int]:
         container.close()
 
 
-def gave_up(choice: StrategyChoice, share: float) -> StrategyChoice:
-    """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_SHARE``)."""
+def gave_up(choice: StrategyChoice, share: float, sampled: bool = False) -> StrategyChoice:
+    """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_SHARE``),
+    or (``sampled``) keyframe pairs sampled over the file already showed it
+    (vidscan.video.coarse.sampled_pair_share)."""
     layout = choice.reason.split(":")[0]
+    if sampled:
+        return StrategyChoice("full", f"{layout}, but {share:.0%} of the keyframe pairs sampled over the file differ "
+                                      f"(frequent cuts or motion): every frame decoded")
     return StrategyChoice("full", f"{layout}, but the keyframes differ around {share:.0%} of the frames "
                                   f"(frequent cuts or motion): every frame decoded after the keyframes")
