@@ -375,7 +375,8 @@ def sampled_pair_share(path: str | Path, embedder: Embedder, *, pairs: int | Non
         if decoder is None:
             decoder = local.decoder = GopDecoder(path, index, size, info.quarter_turns)
             decoders.append(decoder)
-        for frame in decoder.raw_frames(pts, pts + 1):
+        frame = decoder.keyframe(pts)
+        if frame is not None:
             pictures[pts] = decoder.converter.rgb(frame)
 
     try:

@@ -78,6 +78,20 @@ class GopDecoder:
                 return
             yield frame
 
+    def keyframe(self, key_pts: int) -> "av.VideoFrame | None":
+        """The keyframe at ``key_pts`` alone, decoded from a clean state: its packet is sent,
+        the decoder drained and flushed, so no later picture is decoded to release it (with
+        B-frames that took 3-5 pictures per keyframe). None when it does not decode."""
+        ctx = self.stream.codec_context
+        ctx.skip_frame = "DEFAULT"
+        try:
+            packet = next(self._packets_from(key_pts), None)
+            frames = [] if packet is None else list(ctx.decode(packet)) + list(ctx.decode(None))
+        except av.error.FFmpegError:
+            frames = []
+        ctx.flush_buffers()
+        return frames[0] if frames else None
+
     def _packets_from(self, key_pts: int) -> Iterator["av.Packet"]:
         """Packets in decode order from the keyframe at ``key_pts`` on.
 
