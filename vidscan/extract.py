@@ -280,13 +280,14 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
             return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), choice=choice)
         chosen = choice is not None and choice.strategy == "coarse"  # by auto, not asked for
         sampled = sampled_pair_share(path, emb) if chosen else None
+        sampled_out = sampled is not None and sampled >= SAMPLED_GIVE_UP_SHARE  # no keyframe pass at all
         try:
-            if sampled is not None and sampled >= SAMPLED_GIVE_UP_SHARE:
+            if sampled_out:
                 raise CoarseNotWorthIt(sampled)
             video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_SHARE if chosen else None)
         except CoarseNotWorthIt as exc:
             if choice is not None:
-                choice = gave_up(choice, exc.share, sampled=sampled is not None and exc.share == sampled)
+                choice = gave_up(choice, exc.share, sampled=sampled_out)
         except CoarseUnavailable as exc:
             note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
         else:
