@@ -71,7 +71,7 @@ def video_stream(container: "av.container.InputContainer") -> "av.video.stream.V
     streams = list(container.streams.video)
     if len(streams) == 1:
         return streams[0]
-    index = _chosen_index(container.name, *_identity(container.name))
+    index = _chosen_index(container.name, *file_version(container.name))
     return next(s for s in streams if s.index == index)
 
 
@@ -93,7 +93,8 @@ def tagged_duration(stream) -> float:
     return value if math.isfinite(value) and value > 0 else 0.0
 
 
-def _identity(path: str) -> tuple[int, int]:
+def file_version(path: str) -> tuple[int, int]:
+    """(mtime in ns, size) of ``path``: keys what is remembered per file, so a rewritten file is read again."""
     try:
         st = os.stat(path)
         return st.st_mtime_ns, st.st_size

@@ -9,6 +9,7 @@ paths all work from this index.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 from typing import Iterator
 
@@ -16,7 +17,7 @@ import av
 import av.error
 import numpy as np
 
-from vidscan.video.container import open_container, video_stream
+from vidscan.video.container import file_version, open_container, video_stream
 from vidscan.video.timestamps import absurd_gaps, rebase_resets, spread_duplicates, stamped_in_decode_order, typical_step
 
 
@@ -121,7 +122,14 @@ def demux_tolerantly(container, stream) -> Iterator["av.Packet"]:
 
 def index_packets(path: str) -> PacketIndex | None:
     """A demux-only pass (no decoding, ~1000x faster than decoding); None when the packets
-    carry no timestamps (a raw elementary stream)."""
+    carry no timestamps (a raw elementary stream). Remembered per file version: ``auto``'s
+    choice, its keyframe sample and the decoder each need it, and a pass over a 1-hour 1080p
+    file reads all of its gigabytes. Callers must not change the index they get."""
+    return _indexed(path, *file_version(path))
+
+
+@lru_cache(maxsize=8)
+def _indexed(path: str, mtime_ns: int, size: int) -> PacketIndex | None:
     container = open_container(path)
     scan = PacketScan()
     try:
