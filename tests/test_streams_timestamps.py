@@ -20,7 +20,8 @@ import pytest
 
 import vidscan
 from tests.conftest import run_ffmpeg
-from vidscan.scene_level import scene_starts, weighted_change_points
+from vidscan.detect.pelt import change_points
+from vidscan.scene_level import scene_starts
 from vidscan.video import Sampling, open_video, read_frame_batch
 from vidscan.video.timestamps import absurd_gaps, rebase_resets, spread_duplicates
 
@@ -195,7 +196,7 @@ def test_weighted_search_equals_repeating_rows_in_ruptures():
         labels = np.sort(rng.integers(0, 3, 12))
         vectors = centres[labels] + 0.05 * rng.normal(size=(12, 16))
         weights = rng.integers(2, 9, 12).astype(float)
-        ours = weighted_change_points(vectors, weights, penalty=1.0, min_weight=2.0)
+        ours = change_points(vectors, 1.0, 2.0, weights=weights)
         rows = np.repeat(vectors, weights.astype(int), axis=0)
         owner = np.repeat(np.arange(12), weights.astype(int))
         theirs = rpt.KernelCPD(kernel="linear", min_size=2).fit(rows).predict(pen=1.0)[:-1]

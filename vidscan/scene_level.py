@@ -3,7 +3,7 @@
 Shots are visual boundaries (every camera cut); scenes are what a viewer would call a part of
 the programme (a game block, an ad break, the studio). Each shot is summarised by its mean
 embedding, weighted by its duration in seconds (so a long shot weighs more than a flash-cut),
-and an exact penalised search (PELT, with the linear-kernel cost ruptures' KernelCPD uses)
+and an exact penalised search (:mod:`vidscan.detect.pelt`, the linear-kernel cost of ruptures' KernelCPD, with weights)
 looks for changes in that sequence; scene boundaries are the shot boundaries where it finds them.
 """
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
+from vidscan.detect.pelt import change_points
 from vidscan.embed.base import l2_normalise
 from vidscan.labels.aggregate import samples_inside
 from vidscan.options import MIN_SCENE_LEN, SCENE_PENALTY
@@ -47,51 +48,7 @@ def scene_starts(shots: np.ndarray, durations: np.ndarray, penalty: float = SCEN
         return []
     seconds = np.nan_to_num(np.asarray(durations, np.float64), nan=0.0, posinf=0.0)
     weights = np.maximum(1.0, np.round(seconds))
-    return weighted_change_points(shots, weights, penalty, max(1.0, round(min_scene_len)))
-
-
-def weighted_change_points(vectors: np.ndarray, weights: np.ndarray, penalty: float, min_weight: float) -> list[int]:
-    """Indices starting a new segment (0 excluded) in the partition of ``vectors`` that minimises
-    the weighted squared deviation from each segment's mean plus ``penalty`` per segment, every
-    segment weighing at least ``min_weight``: exact PELT (Killick et al. 2012) with the linear
-    kernel cost of ruptures' KernelCPD, which has no sample weights. Repeating row i
-    ``weights[i]`` times in ruptures gives the same costs; this costs O(rows), not O(sum of
-    weights), per step."""
-    x = np.asarray(vectors, np.float64)
-    w = np.asarray(weights, np.float64)
-    n = len(x)
-    if n < 2 or float(w.sum()) < 2 * min_weight:
-        return []
-    total_w = np.concatenate([[0.0], np.cumsum(w)])
-    total_x = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(w[:, None] * x, axis=0)])
-    total_sq = np.concatenate([[0.0], np.cumsum(w * np.einsum("ij,ij->i", x, x))])
-    best = np.full(n + 1, np.inf)
-    best[0] = -penalty
-    previous = np.zeros(n + 1, np.int64)
-    candidates = np.zeros(1, np.int64)
-    slack = 1e-9 * float(total_w[-1])
-    for t in range(1, n + 1):
-        ready = total_w[t] - total_w[candidates] >= min_weight - slack
-        if ready.any():
-            s = candidates[ready]
-            spread = total_x[t] - total_x[s]
-            cost = (total_sq[t] - total_sq[s]) - np.einsum("ij,ij->i", spread, spread) / (total_w[t] - total_w[s])
-            value = best[s] + cost
-            k = int(np.argmin(value))
-            best[t], previous[t] = value[k] + penalty, s[k]
-            # PELT's pruning (this cost needs no constant): a start that cannot beat best[t]
-            # now never will.
-            candidates = np.concatenate([candidates[~ready], s[value <= best[t]], [t]])
-        else:
-            candidates = np.append(candidates, t)
-    if not np.isfinite(best[n]):
-        return []
-    starts, t = [], n
-    while t > 0:
-        t = int(previous[t])
-        if t > 0:
-            starts.append(t)
-    return sorted(starts)
+    return change_points(shots, penalty, max(1.0, round(min_scene_len)), weights=weights)
 
 
 def add_scene_level(timeline: Timeline, times: np.ndarray, embeddings: np.ndarray, penalty: float = SCENE_PENALTY,

@@ -1,10 +1,12 @@
-"""Kernel change-point detection (ruptures ``KernelCPD``) over embeddings.
+"""Kernel change-point detection (ruptures' ``KernelCPD`` search) over embeddings.
 
 Why this method (measured on the synthetic corpus of benchmarks/accuracy.py and in the
 shared field notes):
 
 * ``KernelCPD(kernel="linear")`` finds mean shifts of the embedding with an exact penalised
-  optimisation in C, in O(n) memory: 0.2 s for 5k samples, 1 s for 20k. ``rbf`` kernels build
+  optimisation in C, in O(n) memory: 0.2 s for 5k samples, 1 s for 20k. The linear and
+  cosine kernels run the same search in :mod:`vidscan.detect.pelt` (as fast, and without
+  the second of scipy imports that ``import ruptures`` costs); ``rbf`` uses ruptures. ``rbf`` kernels build
   an n x n Gram matrix (7.7 GB at 20k samples) and Pelt/Binseg with l2 cost are 20-200x
   slower for the same F1, so they are impractical for two-hour videos.
 * A hard cut is a step in the mean, so the optimum puts the change exactly on the first new
@@ -40,10 +42,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import ruptures as rpt
-from scipy.ndimage import median_filter
 
 from vidscan.detect.base import Boundary, BoundaryDetector, refine_kinds
+from vidscan.detect.pelt import change_points
 from vidscan.checks import finite_number
 from vidscan.config import MAX_SECONDS
 from vidscan.errors import UsageError
@@ -84,12 +85,24 @@ def _is_dip(luma: np.ndarray | None, c1: int, c2: int, ctx: int) -> bool:
     return brightest > 223 and before < brightest - 32 and after < brightest - 32
 
 
-def smooth(signal: np.ndarray, samples: int) -> np.ndarray:
-    """Temporal median filter (odd width ``samples``) that keeps steps, drops outliers."""
-    if samples <= 1 or len(signal) < 3:
+def smooth(signal: np.ndarray, samples: int, chunk: int = 4096) -> np.ndarray:
+    """Temporal median filter (odd width ``samples``, edges repeated) that keeps steps, drops
+    outliers. The same values as ``scipy.ndimage.median_filter(mode="nearest")``, in numpy:
+    importing scipy.ndimage takes 0.3 s, more than filtering a 5-minute file. ``chunk`` rows
+    at a time, so memory stays bounded on long videos."""
+    x = np.asarray(signal)
+    if samples <= 1 or len(x) < 3:
         return signal
     width = samples if samples % 2 else samples + 1
-    return median_filter(signal, size=(width, 1), mode="nearest")
+    half, n = width // 2, len(x)
+    out = np.empty_like(x)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        rows = np.clip(np.arange(a - half, b + half), 0, n - 1)
+        padded = x[rows]
+        stacked = np.stack([padded[k : k + b - a] for k in range(width)])
+        out[a:b] = np.partition(stacked, half, axis=0)[half]
+    return out
 
 
 class KernelDetector(BoundaryDetector):
@@ -222,8 +235,16 @@ class KernelDetector(BoundaryDetector):
     def _changes(self, x: np.ndarray, pen: float, min_size: int) -> list[int]:
         if len(x) < 2 * max(min_size, 1):
             return []
-        algo = rpt.KernelCPD(kernel=self.kernel, min_size=max(min_size, 1)).fit(np.asarray(x, dtype=np.float64))
-        return [int(c) for c in algo.predict(pen=pen)[:-1]]
+        if self.kernel == "rbf":
+            import ruptures as rpt  # only here: the import costs about a second (scipy)
+
+            algo = rpt.KernelCPD(kernel=self.kernel, min_size=max(min_size, 1)).fit(np.asarray(x, dtype=np.float64))
+            return [int(c) for c in algo.predict(pen=pen)[:-1]]
+        # The cosine kernel is the linear kernel on unit rows.
+        rows = np.asarray(x, np.float64)
+        if self.kernel == "cosine":
+            rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        return change_points(rows, pen, max(min_size, 1))
 
     @staticmethod
     def _describe(filtered: np.ndarray, change: int, changes: list[int]) -> Boundary:
