@@ -68,3 +68,34 @@ def test_dataframe_of_labelled_segments_has_probability_columns():
     df = tl.to_dataframe()
     assert list(df.columns[-5:]) == ["label", "confidence", "runner_up", "p_ad", "p_game"]
     assert isinstance(df, pd.DataFrame) and df["p_ad"].dtype == np.float64
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    durations=st.lists(st.floats(0.001, 5000.0, allow_subnormal=False), min_size=0, max_size=12),
+    labels=st.lists(st.sampled_from([None, "ad", "game", "commentary, loud", 'a "quoted" one']), max_size=12),
+    confidences=st.lists(st.one_of(st.none(), st.floats(0, 1, allow_subnormal=False)), max_size=12),
+    parents=st.lists(st.one_of(st.none(), st.integers(0, 5)), max_size=12),
+    cues=st.booleans(),
+    scenes=st.booleans(),
+)
+def test_csv_is_what_pandas_writes(durations, labels, confidences, parents, cues, scenes):
+    """The CSV is written without pandas; it must be byte for byte what pandas writes."""
+    from vidscan.timeline import Segment, Timeline
+
+    info = VideoInfo("x.mp4", "h264", 64, 36, 25.0, 1.0, 1, True, 0, 0.0, 1)
+    segments, start = [], 0.0
+    for i, d in enumerate(durations):
+        seg = Segment(i, i * 10, i * 10 + 10, start, start + d, transition="start" if i == 0 else "cut")
+        start += d
+        seg.label = labels[i] if i < len(labels) else None
+        seg.confidence = confidences[i] if i < len(confidences) else None
+        if seg.label is not None:
+            seg.probabilities = {seg.label: seg.confidence or 0.5, "other": 1 / 3}
+        seg.cues = f"break: logo, {i}" if cues and i % 2 else None
+        seg.parent = parents[i] if i < len(parents) else None
+        segments.append(seg)
+    tl = Timeline(info, segments)
+    if scenes and segments:
+        tl.alternate = [Segment(0, 0, segments[-1].end_frame, 0.0, start, level="scene", children=len(segments))]
+    assert tl.csv_text() == tl.to_dataframe().to_csv(index=False)

@@ -10,7 +10,10 @@ and the JSON's metadata as JSON under the file's key-value metadata key ``b"vids
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import stat
 from dataclasses import dataclass
@@ -107,6 +110,33 @@ def table_text(fmt: str, rows: "pd.DataFrame", document: dict[str, Any]) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(record, allow_nan=False) + "\n" for record in _records(rows))
     raise UsageError(f"{fmt} is not a text format")
+
+
+def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """What ``pandas.DataFrame(rows, columns=columns).to_csv(index=False)`` writes, for
+    columns of ints, floats, strings, booleans and None, without importing pandas (0.35 s,
+    a tenth of finding the shots of a small file). As pandas types them: a column of numbers
+    holding a float or a None is a float column (1 -> ``1.0``, None -> empty)."""
+    floats = {c for c in columns if _is_float_column([row.get(c) for row in rows])}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c), c in floats) for c in columns])
+    return out.getvalue()
+
+
+def _is_float_column(values: list[Any]) -> bool:
+    numbers = [v for v in values if v is not None]
+    if not numbers or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+        return False
+    return len(numbers) < len(values) or any(isinstance(v, float) for v in numbers)
+
+
+def _csv_value(value: Any, is_float: bool) -> Any:
+    if value is None or (is_float and math.isnan(value)):
+        return ""
+    return repr(float(value)) if is_float else value
 
 
 def write_table(path: str | Path, fmt: str, rows: "pd.DataFrame", document: dict[str, Any], *, rows_key: str) -> None:
