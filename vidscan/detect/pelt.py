@@ -38,6 +38,7 @@ def change_points(vectors: np.ndarray, penalty: float, min_size: float, weights:
     previous = np.zeros(n + 1, np.int64)
     candidates = np.zeros(1, np.int64)  # starts still in the running, in increasing order
     doomed = np.zeros(0, np.int64)  # starts beaten in the previous block, dropped after this one
+    dropped = np.zeros(n + 1, bool)
     slack = 1e-9 * float(total_w[-1])
     t = 1
     while t <= n:
@@ -74,8 +75,9 @@ def change_points(vectors: np.ndarray, penalty: float, min_size: float, weights:
             beaten = s[((value > best[steps][:, None]) & np.isfinite(value)).any(axis=0)]
         candidates = np.concatenate([candidates, steps])
         if len(doomed):
-            candidates = candidates[~np.isin(candidates, doomed)]
-        doomed = beaten[~np.isin(beaten, doomed)]
+            dropped[doomed] = True
+            candidates = candidates[~dropped[candidates]]
+        doomed = beaten[~dropped[beaten]]
         t = stop
     if not np.isfinite(best[n]):
         return []
