@@ -82,6 +82,19 @@ def test_exact_where_pruning_with_a_minimum_size_is_not() -> None:
         assert objective(x, ours, penalty) <= objective(x, theirs, penalty) + 1e-9
 
 
+def test_exact_when_blocks_are_shorter_than_the_minimum_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks are capped (memory); a start beaten in one is then kept for several blocks."""
+    import vidscan.detect.pelt as pelt
+
+    monkeypatch.setattr(pelt, "MAX_BLOCK", 3)
+    rng = np.random.default_rng(13)
+    for _ in range(60):
+        min_size = int(rng.integers(4, 12))
+        x = piecewise(rng, int(rng.integers(2 * min_size, 100)), 2, 4, float(rng.uniform(0.1, 1.5)))
+        penalty = float(rng.uniform(0.05, 8.0))
+        assert pelt.change_points(x, penalty, min_size) == exhaustive(x, penalty, min_size)[0]
+
+
 def test_weights_equal_repeated_rows() -> None:
     rng = np.random.default_rng(5)
     for _ in range(20):

@@ -10,7 +10,13 @@ ruptures stays for the ``rbf`` kernel. The tests check that both give ruptures' 
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
+
+#: Most steps searched together (see below): bounds the block's matrix to this many rows
+#: whatever the minimum size.
+MAX_BLOCK = 64
 
 
 def change_points(vectors: np.ndarray, penalty: float, min_size: float, weights: np.ndarray | None = None) -> list[int]:
@@ -37,21 +43,24 @@ def change_points(vectors: np.ndarray, penalty: float, min_size: float, weights:
     best[0] = -penalty
     previous = np.zeros(n + 1, np.int64)
     candidates = np.zeros(1, np.int64)  # starts still in the running, in increasing order
-    doomed = np.zeros(0, np.int64)  # starts beaten in the previous block, dropped after this one
+    doomed: deque[tuple[float, np.ndarray]] = deque()  # (weight from which they may go, starts)
     dropped = np.zeros(n + 1, bool)
     slack = 1e-9 * float(total_w[-1])
     t = 1
     while t <= n:
+        while doomed and total_w[t] >= doomed[0][0] - slack:
+            dropped[doomed.popleft()[1]] = True
+        candidates = candidates[~dropped[candidates]]
         # A block of steps in which no start added inside it can end a segment yet (a start
         # needs min_size after it), so every step of the block chooses among the same
         # candidates: one matrix product per block instead of one gather per step.
-        stop = max(t + 1, min(n + 1, int(np.searchsorted(total_w, total_w[t] + min_size - slack, side="left"))))
+        stop = int(np.searchsorted(total_w, total_w[t] + min_size - slack, side="left"))
+        stop = max(t + 1, min(n + 1, stop, t + MAX_BLOCK))
         steps = np.arange(t, stop)
         # With increasing weights the starts ready at a step (at least min_size before it)
         # are a prefix of the candidates, longer at each step.
         ready = np.searchsorted(total_w[candidates], total_w[steps] - min_size + slack, side="right")
         usable = int(ready[-1])
-        beaten = np.zeros(0, np.int64)
         if usable:
             s = candidates[:usable]
             # Squared norms of the segment sums, taken relative to the block's first
@@ -69,15 +78,12 @@ def change_points(vectors: np.ndarray, penalty: float, min_size: float, weights:
             previous[steps[found]] = s[k[found]]
             # PELT's pruning (this cost needs no constant): a start s that cannot beat
             # best[u] at a step u never will once a segment from u can follow, min_size
-            # later; until then it may still be the best start, so it is dropped only after
-            # the next block. (Dropping it at once, as ruptures does, is not exact with a
-            # minimum size.)
+            # later; until then it may still be the best start, so it is dropped only from
+            # then on. (Dropping it at once, as ruptures does, is not exact with a minimum size.)
             beaten = s[((value > best[steps][:, None]) & np.isfinite(value)).any(axis=0)]
+            if len(beaten):
+                doomed.append((float(total_w[stop - 1]) + min_size, beaten))
         candidates = np.concatenate([candidates, steps])
-        if len(doomed):
-            dropped[doomed] = True
-            candidates = candidates[~dropped[candidates]]
-        doomed = beaten[~dropped[beaten]]
         t = stop
     if not np.isfinite(best[n]):
         return []
