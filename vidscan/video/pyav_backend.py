@@ -163,7 +163,9 @@ class PyAVSource(VideoSource):
             if self.workers == 1:
                 stream.codec_context.thread_count = 1
             configure_deblocking(stream.codec_context, largest((width, height), *also_sizes))
-            tb = stream.time_base
+            # pts * num / den in integers is float(pts * time_base), correctly rounded, without
+            # two Fraction objects per frame.
+            tb_num, tb_den = stream.time_base.numerator, stream.time_base.denominator
             prev_time = info.start_time_s - default_step
             self.packet_index()  # a demux-only pass: is the order trustworthy, are there gaps
             packets = self._index
@@ -192,8 +194,8 @@ class PyAVSource(VideoSource):
                 if repaired is not None:
                     t = info.start_time_s + (float(repaired[index]) if index < len(repaired) else prev_time - info.start_time_s + default_step)
                 else:
-                    t = float(frame.pts * tb) if frame.pts is not None else prev_time + default_step
-                dur = float(frame.duration * tb) if getattr(frame, "duration", 0) else default_step
+                    t = frame.pts * tb_num / tb_den if frame.pts is not None else prev_time + default_step
+                dur = frame.duration * tb_num / tb_den if getattr(frame, "duration", 0) else default_step
                 prev_time = t
                 rel = t - info.start_time_s
                 stats.frames_decoded = max(stats.frames_decoded, index + 1)
