@@ -86,8 +86,9 @@ class FeatureEmbedder(Embedder):
         frames = check_frames(frames)
         if frames.shape[0] == 0:
             return np.zeros((0, self.dim), np.float32)
-        # A few frames at a time, so the float copies stay in the CPU cache: 2.3x faster than
-        # the whole batch at once (230 -> 97 us per 128x72 frame), with the same values.
+        # A few frames at a time, so the float copies stay in the CPU cache, with the same
+        # values: in a 5-minute 160x90 run the embedding took 1.25-1.33 s instead of 1.64 s
+        # (8 frames at a time: 1.39 s; 32: 2.1 s).
         step = max(1, _CACHED_PIXELS // (frames.shape[1] * frames.shape[2]))
         if len(frames) > step:
             return np.concatenate([self._embed(frames[i : i + step]) for i in range(0, len(frames), step)])
