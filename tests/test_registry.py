@@ -151,6 +151,20 @@ def test_every_embedder_returns_unit_float32_vectors_of_its_dim(name, embedder_k
     assert emb.embed(frames[:0]).shape == (0, emb.dim)
 
 
+@pytest.mark.parametrize("name", EMBEDDERS.names())
+def test_every_embedder_gives_a_frame_the_same_vector_in_any_batch(name, embedder_kwargs):
+    """Embedders may split a batch (the features work 16 frames of 128x72 at a time, for the
+    cache); a frame's vector must not depend on what it was batched with."""
+    try:
+        emb = create_embedder(name, **embedder_kwargs.get(name, {}))
+    except UsageError as exc:
+        _skip_unless_usable(name, exc)
+    width, height = emb.frame_size(320, 180)
+    frames = np.random.default_rng(1).integers(0, 256, (20, height, width, 3), dtype=np.uint8)
+    alone = np.concatenate([emb.embed(frames[i : i + 1]) for i in range(len(frames))])
+    np.testing.assert_allclose(emb.embed(frames), alone, atol=1e-5)
+
+
 # -- detectors -----------------------------------------------------------------------------
 
 
