@@ -137,14 +137,19 @@ def embedder_kwargs(tiny_clip_model):
     return {"clip": {"model": tiny_clip_model, "pretrained": None, "device": "cpu"}}
 
 
-@pytest.mark.parametrize("name", EMBEDDERS.names())
-def test_every_embedder_returns_unit_float32_vectors_of_its_dim(name, embedder_kwargs):
+def _embedder_and_frames(name: str, embedder_kwargs: dict, count: int, seed: int):
+    """The named embedder (skipped where it cannot run here) and ``count`` random frames of its size."""
     try:
         emb = create_embedder(name, **embedder_kwargs.get(name, {}))
     except UsageError as exc:
         _skip_unless_usable(name, exc)
     width, height = emb.frame_size(320, 180)
-    frames = np.random.default_rng(0).integers(0, 256, (5, height, width, 3), dtype=np.uint8)
+    return emb, np.random.default_rng(seed).integers(0, 256, (count, height, width, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("name", EMBEDDERS.names())
+def test_every_embedder_returns_unit_float32_vectors_of_its_dim(name, embedder_kwargs):
+    emb, frames = _embedder_and_frames(name, embedder_kwargs, 5, seed=0)
     vecs = emb.embed(frames)
     assert vecs.dtype == np.float32 and vecs.shape == (5, emb.dim)
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
@@ -155,12 +160,7 @@ def test_every_embedder_returns_unit_float32_vectors_of_its_dim(name, embedder_k
 def test_every_embedder_gives_a_frame_the_same_vector_in_any_batch(name, embedder_kwargs):
     """Embedders may split a batch (the features work 16 frames of 128x72 at a time, for the
     cache); a frame's vector must not depend on what it was batched with."""
-    try:
-        emb = create_embedder(name, **embedder_kwargs.get(name, {}))
-    except UsageError as exc:
-        _skip_unless_usable(name, exc)
-    width, height = emb.frame_size(320, 180)
-    frames = np.random.default_rng(1).integers(0, 256, (20, height, width, 3), dtype=np.uint8)
+    emb, frames = _embedder_and_frames(name, embedder_kwargs, 20, seed=1)
     alone = np.concatenate([emb.embed(frames[i : i + 1]) for i in range(len(frames))])
     np.testing.assert_allclose(emb.embed(frames), alone, atol=1e-5)
 
