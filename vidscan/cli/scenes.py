@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, default_output, format_option, task_options, write_table_to_stdout
+from vidscan.cli.common import CREATES_FOLDERS, TaskSetup, default_output, format_option, task_options, write_stdout
 from vidscan.cli.exports import check_breaks_exports, declared_outputs, export_options, wants_embeddings, write_exports
 
 
@@ -56,7 +56,7 @@ def scenes(video: str, output: str | None, fmt: str | None, level: str, run: Tas
         if target is not None:
             timeline.write(target, fmt)
     if target is None:
-        write_table_to_stdout(fmt, timeline.to_dataframe(), timeline.to_dict())
+        write_stdout(timeline.text(fmt))
         return
     if not run.quiet:
         from vidscan.cli.tables import print_summary
