@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.browser import run_chromium
+from vidscan.embed.registry import create_embedder
 
 from vidscan.labels.aggregate import label_totals
 from vidscan.pipeline import detect_scenes
@@ -132,7 +133,7 @@ def test_settings_are_named_in_plain_words_with_the_raw_key_kept(timeline):
     rows = {a["title"] for t, a in page.tags if t == "div" and a.get("title", "").startswith(("detector.", "embedder.", "sampling"))}
     assert {"detector.min_scene_len", "embedder.name", "sampling"} <= rows
     assert "Shortest shot" in html and "0.1 s" in html and "weight-free colour and layout features" in html
-    assert "features-v2:w128" not in html  # the identity string is not shown as a setting
+    assert create_embedder("features").identity() not in html  # the identity string is not shown as a setting
 
 
 def test_the_legend_says_what_the_colours_and_lines_mean(timeline):

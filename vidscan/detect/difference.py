@@ -7,7 +7,7 @@ differ pixel by pixel even when their colour histograms barely do. Measured on r
 found those cuts as small steps next to in-shot motion and missed them.
 
 The signal is the mean absolute difference of Y, Cb and Cr (0-255 scale, summed) between
-consecutive frames at the small size the embedder already decodes (128x72 for the
+consecutive frames at the small size the embedder already decodes (96x54 for the
 weight-free features), computed while decoding, so it costs one subtraction per frame and
 4 bytes per frame of memory. Frames are compared in the order they are sampled.
 """
@@ -29,7 +29,7 @@ _YCBCR = np.array(
 
 
 #: Every STRIDE-th pixel of every STRIDE-th row is compared: a mean over a regular subsample
-#: of 128x72 frames is the same statistic (real-set F1 unchanged) for a quarter of the work.
+#: of the frames (measured at 128x72) is the same statistic (real-set F1 unchanged) for a quarter of the work.
 STRIDE = 2
 
 
