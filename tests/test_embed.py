@@ -48,6 +48,19 @@ def test_features_layout_tells_same_palette_apart():
     assert np.linalg.norm(e[0] - e[1]) > 0.1
 
 
+@pytest.mark.parametrize("source, size", [
+    ((160, 90), (96, 54)), ((384, 216), (96, 54)), ((360, 640), (128, 72)),  # portrait 360p: its larger side counts
+    ((640, 360), (128, 72)), ((1920, 1080), (128, 72)), ((0, 0), (128, 72)),  # size unknown: the default
+])
+def test_features_embed_small_sources_smaller(source, size):
+    """Small sources are embedded at 96x54 (the same boundaries as 128x72 there, for half the
+    embedding time); 360p and up at 128x72; a width given is kept for every source."""
+    emb = create_embedder("features")
+    assert emb.frame_size(*source) == size
+    assert create_embedder("features", width=64).frame_size(*source) == (64, 36)
+    assert emb.identity() != create_embedder("features", width=96).identity() != create_embedder("features", width=128).identity()
+
+
 def test_features_has_no_text_tower():
     emb = create_embedder("features")
     with pytest.raises(UsageError, match="--examples"):

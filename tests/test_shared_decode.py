@@ -88,6 +88,7 @@ def test_a_backend_without_further_sizes_still_gives_each_embedder_its_size(clip
     monkeypatch.setattr(PyAVSource, "makes_further_sizes", False)
     shared = embed_video_multi(clip, [(Spy(), Sampling.all_frames()), (MeterSpy(), Sampling.per_second(5))])
     assert set(decoded) == {(108, 192, 3)}  # the largest size asked for
-    width, height = FeatureEmbedder().frame_size(192, 108)
+    source = PyAVSource(str(clip)).info
+    width, height = FeatureEmbedder().frame_size(source.width, source.height)
     assert seen == {"features": {(height, width, 3)}, "meter": {(108, 192, 3)}}
     assert len(shared[0].indices) == 150 and len(shared[1].indices) == 30

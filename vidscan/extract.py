@@ -181,7 +181,7 @@ def embed_video_multi(
         route = len(samplings) > 1
         sizes = {i: tuple(requests[i][0].frame_size(info.width, info.height)) for i in todo}
         # Each embedder sees frames at its own size, each scaled from the decoded picture: a
-        # features embedder sharing a pass with a larger request keeps its 96x54 (its output
+        # features embedder sharing a pass with a larger request keeps its own size (its output
         # and its cost would otherwise depend on what else was asked for). The size every
         # frame is made at is the densest request's; the others are made only for the frames
         # their sampling selects (on a 10-minute broadcast, converting every frame to the

@@ -7,8 +7,8 @@ differ pixel by pixel even when their colour histograms barely do. Measured on r
 found those cuts as small steps next to in-shot motion and missed them.
 
 The signal is the mean absolute difference of Y, Cb and Cr (0-255 scale, summed) between
-consecutive frames at the small size the embedder already decodes (96x54 for the
-weight-free features), computed while decoding, so it costs one subtraction per frame and
+consecutive frames at the small size the embedder already decodes (128x72 for the
+weight-free features, 96x54 from small sources), computed while decoding, so it costs one subtraction per frame and
 4 bytes per frame of memory. Frames are compared in the order they are sampled.
 """
 

@@ -24,12 +24,18 @@ import numpy as np
 from vidscan.embed.base import Embedder, check_frames, l2_normalise
 
 DEFAULT_WEIGHTS = {"colour": 1.0, "layout": 0.25}
-#: Width of the frames embedded (16:9, so 96x54). Measured on the real-footage set (31 clips,
-#: benchmarks/accuracy.py) and the synthetic corpus: at 96 and 128 every clip's boundaries
-#: matched the truth the same way (real F1 0.906, synthetic 0.993); at 64 real F1 fell to
-#: 0.890 (two more false cuts in in-shot motion). 96x54 is 56% of 128x72's pixels: on a
-#: 5-minute 160x90 file the embedding took 0.88-1.08 s instead of 1.45-1.64 s.
-DEFAULT_WIDTH = 96
+#: Width of the frames embedded (16:9, so 128x72)...
+DEFAULT_WIDTH = 128
+#: ...and for sources whose larger side is under SMALL_SOURCE pixels, 96 (96x54). Measured
+#: (benchmarks/accuracy.py; `vidscan bench` on benchmarks/realset/speedset.py): on the 31 real
+#: clips (384x216), the synthetic corpus (320x180) and 5 minutes of the real footage at
+#: 160x90, 96x54 found exactly the boundaries 128x72 found; on the same footage at 640x360
+#: and 1920x1080 it made 1-3 more errors in 3 of 4 files (F1 0.944 -> 0.930 at 360p web).
+#: On small sources the embedding is half the run (160x90: 1.1 of 2.2 s; at 96x54 it takes
+#: 0.88-1.08 s instead of 1.45-1.64 s), on large ones a twentieth (1080p: 0.6 of 12.8 s).
+#: At 64x36 the real clips' F1 fell 0.906 -> 0.890 (two more false cuts in in-shot motion).
+SMALL_SOURCE_WIDTH = 96
+SMALL_SOURCE = 640
 _Y_BINS, _C_BINS = 4, 6
 _GRID_ROWS, _GRID_COLS = 4, 8
 #: Pixels embedded at once (16 frames of 128x72, 28 of 96x54), whose float32 copies (1.8 MB)
@@ -76,8 +82,10 @@ class FeatureEmbedder(Embedder):
     has_text = False
     batch_size = 256
 
-    def __init__(self, width: int = DEFAULT_WIDTH, weights: dict[str, float] | None = None) -> None:
-        self.width = int(width)
+    def __init__(self, width: int | None = None, weights: dict[str, float] | None = None) -> None:
+        """``width``: of the frames embedded; None (the default) chooses by the source's size
+        (:data:`DEFAULT_WIDTH`, or :data:`SMALL_SOURCE_WIDTH` for small sources)."""
+        self.width = None if width is None else int(width)
         self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
         if unknown:
@@ -88,13 +96,15 @@ class FeatureEmbedder(Embedder):
         return _Y_BINS * _C_BINS**2 + _GRID_ROWS * _GRID_COLS
 
     def frame_size(self, width: int, height: int) -> tuple[int, int]:
-        # A fixed 16:9 input: the features are per-area statistics, so squashing other
-        # aspect ratios costs nothing and keeps ``dim`` constant.
-        return self.width, max(16, int(round(self.width * 9 / 16 / 2)) * 2)
+        # A 16:9 input whatever the source's shape: the features are per-area statistics, so
+        # squashing other aspect ratios costs nothing and keeps ``dim`` constant.
+        w = self.width or (SMALL_SOURCE_WIDTH if 0 < max(width, height) < SMALL_SOURCE else DEFAULT_WIDTH)
+        return w, max(16, int(round(w * 9 / 16 / 2)) * 2)
 
     def identity(self) -> str:
         weights = ",".join(f"{k}={v:g}" for k, v in sorted(self.weights.items()))
-        return f"features-v2:w{self.width}:{weights}"
+        width = self.width or f"{DEFAULT_WIDTH},{SMALL_SOURCE_WIDTH}<{SMALL_SOURCE}"
+        return f"features-v2:w{width}:{weights}"
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         frames = check_frames(frames)
