@@ -73,7 +73,8 @@ def test_each_video_is_in_one_split_and_kept_frames_differ(built):
     for (video, label), rows in result.manifest.groupby(["video", "label"]):
         if len(rows) < 2:
             continue
-        frames = np.stack([np.asarray(Image.open(out / f).convert("RGB").resize(emb.frame_size(640, 360))) for f in rows["file"]])
+        images = [Image.open(out / f).convert("RGB") for f in rows["file"]]  # the source's frames, at its size
+        frames = np.stack([np.asarray(image.resize(emb.frame_size(*image.size))) for image in images])
         sims = emb.embed(frames) @ emb.embed(frames).T
         assert (sims[~np.eye(len(rows), dtype=bool)] < 0.9 + 1e-3).all(), (video, label)
 
