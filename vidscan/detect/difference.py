@@ -8,8 +8,8 @@ found those cuts as small steps next to in-shot motion and missed them.
 
 The signal is the mean absolute difference of Y, Cb and Cr (0-255 scale, summed) between
 consecutive frames at the small size the embedder already decodes (128x72 for the
-weight-free features, 96x54 from small sources), computed while decoding, so it costs one subtraction per frame and
-4 bytes per frame of memory. Frames are compared in the order they are sampled.
+weight-free features, 96x54 from small sources), computed while decoding, so it costs one
+subtraction per frame and 4 bytes per frame of memory. Frames are compared in the order they are sampled.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ _YCBCR = np.array(
 
 
 #: Every STRIDE-th pixel of every STRIDE-th row is compared: a mean over a regular subsample
-#: of the frames (measured at 128x72) is the same statistic (real-set F1 unchanged) for a quarter of the work.
+#: of the frames (measured at 128x72) is the same statistic (real-set F1 unchanged) for a
+#: quarter of the work.
 STRIDE = 2
 
 

@@ -32,7 +32,7 @@ DEFAULT_WIDTH = 128
 #: 160x90, 96x54 found exactly the boundaries 128x72 found; on the same footage at 640x360
 #: and 1920x1080 it made 1-3 more errors in 3 of 4 files (F1 0.944 -> 0.930 at 360p web).
 #: On small sources the embedding is half the run (160x90: 1.1 of 2.2 s; at 96x54 it takes
-#: 0.88-1.08 s instead of 1.45-1.64 s), on large ones a twentieth (1080p: 0.6 of 12.8 s).
+#: 0.88-1.08 s instead of 1.45-1.64 s), on large ones a fifteenth (1080p: 0.6-0.8 of 11-13 s).
 #: At 64x36 the real clips' F1 fell 0.906 -> 0.890 (two more false cuts in in-shot motion).
 SMALL_SOURCE_WIDTH = 96
 SMALL_SOURCE = 640
