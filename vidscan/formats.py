@@ -106,10 +106,15 @@ def table_text(fmt: str, rows: "pd.DataFrame", document: dict[str, Any]) -> str:
     if fmt == "csv":
         return rows.to_csv(index=False)
     if fmt == "json":
-        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+        return json_text(document)
     if fmt == "jsonl":
         return "".join(json.dumps(record, allow_nan=False) + "\n" for record in _records(rows))
     raise UsageError(f"{fmt} is not a text format")
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """A JSON output's text: indented, no NaN (strict JSON), ending in a newline."""
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from vidscan._version import __version__
 from vidscan.atomic import atomic_write_text
 from vidscan.errors import InputError, UsageError
-from vidscan.formats import csv_text, format_for, table_text, write_table
+from vidscan.formats import csv_text, format_for, json_text, table_text, write_table
 from vidscan.video.info import VideoInfo
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ class Timeline:
         if fmt == "csv":
             return self.csv_text()
         if fmt == "json":
-            return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+            return json_text(self.to_dict())
         return table_text(fmt, self.to_dataframe(), self.to_dict())
 
     def write(self, path: str | Path, fmt: str | None = None) -> str:
