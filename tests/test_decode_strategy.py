@@ -191,6 +191,51 @@ def test_sampling_every_keyframe_pair_counts_what_the_keyframe_pass_finds(broadc
     assert coarse.sampled_pair_share(path, emb) is None  # 17 keyframes: too few to sample, read them all
 
 
+@pytest.mark.parametrize("first, second, looks, every_frame", [
+    (0.8, None, [4], True),  # clearly over the line: decided by the first look
+    (0.3, None, [4], False),  # clearly under it
+    (0.6, 0.7, [4, 8], True),  # near the line: the second look decides
+    (0.6, 0.6, [4, 8], False),
+    (0.6, None, [4, 8], False),  # too few keyframes for the second look: read them all
+])
+def test_a_file_near_the_line_gets_a_second_look(monkeypatch, first, second, looks, every_frame):
+    from vidscan.video import coarse
+
+    monkeypatch.setattr(coarse, "SAMPLED_PAIRS", 4)
+    monkeypatch.setattr(coarse, "SECOND_LOOK_PAIRS", 8)
+    monkeypatch.setattr(coarse, "SECOND_LOOK_GIVE_UP_SHARE", 0.65)
+    asked = []
+
+    def share(path, embedder, *, pairs=None):
+        asked.append(pairs or coarse.SAMPLED_PAIRS)
+        return first if len(asked) == 1 else second
+
+    monkeypatch.setattr(coarse, "sampled_pair_share", share)
+    sample = coarse.sample_keyframe_pairs("unused.mp4", object())
+    assert asked == looks
+    assert sample.every_frame is every_frame
+    assert sample.share == (second if second is not None else first)
+    assert sample.pairs == (8 if second is not None else 4)
+
+
+def test_the_second_look_samples_the_real_file(broadcast_style):
+    """Both looks decode real keyframe pairs: each share is what sampling that many pairs gives."""
+    from vidscan.embed.features import FeatureEmbedder
+    from vidscan.video import coarse
+
+    path, _ = broadcast_style  # 17 keyframes
+    emb = FeatureEmbedder()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(coarse, "SAMPLED_PAIRS", 4)
+        mp.setattr(coarse, "SAMPLED_GIVE_UP_SHARE", 1.01)
+        mp.setattr(coarse, "SECOND_LOOK_FROM", 0.0)
+        mp.setattr(coarse, "SECOND_LOOK_PAIRS", 4)  # 4 x 4 = 16 keyframes needed: there are 17
+        sample = coarse.sample_keyframe_pairs(path, emb)
+    assert sample is not None and sample.pairs == 4
+    assert sample.share == pytest.approx(coarse.sampled_pair_share(path, emb, pairs=4, min_keyframes=0))
+    assert sample.every_frame is (sample.share >= coarse.SECOND_LOOK_GIVE_UP_SHARE)
+
+
 def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(broadcast_style, any_size, monkeypatch):
     """Sampled pairs over the give-up share: no keyframe pass at all, and the same cuts."""
     import vidscan.extract

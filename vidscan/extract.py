@@ -265,8 +265,8 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
     if decode.strategy == "auto":
         decode, choice = resolved(path, decode)
     if decode.strategy == "coarse":
-        from vidscan.video.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, SAMPLED_GIVE_UP_SHARE,
-                                          embed_coarse_to_fine, sampled_pair_share)
+        from vidscan.video.coarse import (ARRIVED_FRAMES, DEFAULT_THRESHOLD, EARLY_STOP_REACH, PIXEL_THRESHOLD, embed_coarse_to_fine,
+                                          sample_keyframe_pairs)
 
         method = f"pyav-coarse:{DEFAULT_THRESHOLD:g}:{PIXEL_THRESHOLD:g}:{ARRIVED_FRAMES}:{EARLY_STOP_REACH}"  # what the surrogate frames depend on
         key = cache.key(path, emb.identity(), "all", method) if cache is not None else None
@@ -279,11 +279,11 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
             choice = StrategyChoice("full", f"{choice.reason.split(':')[0]}: every frame already embedded (cache)")
             return EveryFrame(embed_video(path, emb, Sampling.all_frames(), backend=decode.backend, progress=progress, cache=cache), choice=choice)
         chosen = choice is not None and choice.strategy == "coarse"  # by auto, not asked for
-        sampled = sampled_pair_share(path, emb) if chosen else None
-        sampled_out = sampled is not None and sampled >= SAMPLED_GIVE_UP_SHARE  # no keyframe pass at all
+        sample = sample_keyframe_pairs(path, emb) if chosen else None
+        sampled_out = sample is not None and sample.every_frame  # no keyframe pass at all
         try:
-            if sampled_out:
-                raise CoarseNotWorthIt(sampled)
+            if sample is not None and sample.every_frame:
+                raise CoarseNotWorthIt(sample.share)
             video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_SHARE if chosen else None)
         except CoarseNotWorthIt as exc:
             if choice is not None:

@@ -116,7 +116,7 @@ def stream_size(path: str) -> tuple[int, int]:
 def gave_up(choice: StrategyChoice, share: float, sampled: bool = False) -> StrategyChoice:
     """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_SHARE``),
     or (``sampled``) keyframe pairs sampled over the file already showed it
-    (vidscan.video.coarse.sampled_pair_share)."""
+    (vidscan.video.coarse.sample_keyframe_pairs)."""
     layout = choice.reason.split(":")[0]
     if sampled:
         return StrategyChoice("full", f"{layout}, but {share:.0%} of the keyframe pairs sampled over the file differ "
