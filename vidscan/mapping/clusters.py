@@ -65,7 +65,9 @@ def hdbscan_labels(vectors: np.ndarray, k: int | None, seed: int) -> np.ndarray:
 
     if len(vectors) < 5:
         return np.zeros(len(vectors), np.int64)
-    return HDBSCAN(min_cluster_size=max(5, len(vectors) // 200)).fit_predict(vectors).astype(np.int64)
+    # copy=True: the embeddings are the caller's (the map draws them afterwards); scikit-learn
+    # 1.9 warns that its default (False, may work in place) changes in 1.10.
+    return HDBSCAN(min_cluster_size=max(5, len(vectors) // 200), copy=True).fit_predict(vectors).astype(np.int64)
 
 
 CLUSTER_METHODS: dict[str, Callable[[np.ndarray, int | None, int], np.ndarray]] = {"kmeans": kmeans_labels, "hdbscan": hdbscan_labels}
