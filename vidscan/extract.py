@@ -282,7 +282,7 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         sample = sample_keyframe_pairs(path, emb) if chosen else None
         sampled_out = sample is not None and sample.every_frame  # no keyframe pass at all
         try:
-            if sample is not None and sample.every_frame:
+            if sampled_out:
                 raise CoarseNotWorthIt(sample.share)
             video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_SHARE if chosen else None)
         except CoarseNotWorthIt as exc:
