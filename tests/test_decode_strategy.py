@@ -202,6 +202,8 @@ def test_a_file_near_the_line_gets_a_second_look(monkeypatch, first, second, loo
     from vidscan.video import coarse
 
     monkeypatch.setattr(coarse, "SAMPLED_PAIRS", 4)
+    monkeypatch.setattr(coarse, "SAMPLED_GIVE_UP_SHARE", 0.75)
+    monkeypatch.setattr(coarse, "SECOND_LOOK_FROM", 0.5)
     monkeypatch.setattr(coarse, "SECOND_LOOK_PAIRS", 8)
     monkeypatch.setattr(coarse, "SECOND_LOOK_GIVE_UP_SHARE", 0.65)
     asked = []

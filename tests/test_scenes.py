@@ -132,5 +132,12 @@ def test_coarse_pieces_decode_exactly_the_frames_a_full_decode_gives(fixed_gop_v
     mask = stats.decoded
     assert 0.2 * len(mask) < mask.sum() < len(mask)
     np.testing.assert_allclose(video.embeddings[mask], full.embeddings[mask], atol=1e-6)
+    # Frame differences wherever a frame and the one before it were decoded, keyframes that
+    # close a piece decoded to its end included (their picture comes from the next piece or
+    # from decoding the keyframe once more): what a full decode measures.
+    both = np.flatnonzero(mask[1:] & mask[:-1]) + 1
+    keys = np.array([index.index_of(int(k)) for k in index.key_pts])
+    assert np.isin(keys, both).any()
+    np.testing.assert_allclose(video.diffs[both], full.diffs[both], atol=1e-4)
     leading = [index.index_of(int(k)) - 1 for k in index.open_keys]
     assert kind == "closed" or mask[leading].any()  # some were decoded: the cuts sit near them

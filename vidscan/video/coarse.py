@@ -68,21 +68,22 @@ PIXEL_THRESHOLD = 10.0
 #: Keyframe pairs looked at, spread evenly over a file, before ``auto`` reads all of its
 #: keyframes (see :func:`sampled_pair_share`)...
 SAMPLED_PAIRS = 16
-#: ...and the share of them that must differ for ``auto`` to decode every frame at once. A
-#: file whose fine pass would truly cover half of its frames (the point where reading every
-#: frame wins, vidscan.video.strategy.MAX_FINE_SHARE) shows 12 or more differing pairs of 16
-#: in 4% of samples; one at 40% in 0.5%.
-SAMPLED_GIVE_UP_SHARE = 0.75
-#: A file near that line (8 to 11 of the 16 pairs differ) gets a second look at
-#: SECOND_LOOK_PAIRS pairs, where SECOND_LOOK_GIVE_UP_SHARE or more differing (31 of 48) means
-#: every frame at once. A file at 50% shows that in 3% of samples, at 40% in 0.05%, at 77% in
-#: 98%. Measured: the 5-minute 720p real broadcast (303 keyframes, 77% of its frames between
-#: differing keyframes) showed 11 of 16, then read every keyframe (1.1-1.5 s) only to decode
-#: every frame; 48 pairs (0.4 s) showed 77%. Only on files with at least 4 x 48 keyframes,
-#: where sampling is clearly cheaper than reading them all.
-SECOND_LOOK_FROM = 0.5
+#: ...and the share of them that must differ for ``auto`` to decode every frame at once.
+#: Where keyframes first and a full decode cost the same, measured (``vidscan bench``, real
+#: footage, 1 s GOP, keyframe pass included): a file whose keyframes differ around 71% of
+#: the frames (720p) and one at 80% (1080p) took as long either way (11.4 / 11.4 s, 9.8 /
+#: 9.7 s), one at 58% took 0.81x a full decode (8.1 / 10.0 s). So the line is about 75%:
+#: a file at 60% shows 14 or more differing pairs of 16 in 2% of samples, one at 90% in 79%.
+SAMPLED_GIVE_UP_SHARE = 14 / 16
+#: A file near that line (9 to 13 of the 16 pairs differ) gets a second look at
+#: SECOND_LOOK_PAIRS pairs, where SECOND_LOOK_GIVE_UP_SHARE or more differing (37 of 48) means
+#: every frame at once. With both looks, a file at 60% decodes every frame in 2.5% of
+#: samples, at 75% in 54%, at 85% in 98%. Only on files with at least 4 x 48 keyframes, where
+#: sampling is clearly cheaper than reading them all (the 5-minute 720p real broadcast: 303
+#: keyframes, 1.1-1.5 s to read; 48 pairs, 0.4 s).
+SECOND_LOOK_FROM = 9 / 16
 SECOND_LOOK_PAIRS = 48
-SECOND_LOOK_GIVE_UP_SHARE = 31 / 48
+SECOND_LOOK_GIVE_UP_SHARE = 37 / 48
 
 
 @dataclass
@@ -229,7 +230,52 @@ class _Signal:
     decoded: np.ndarray
 
 
-def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k: int) -> int:
+class _Seams:
+    """The closing keyframe's difference where two decoded pieces meet.
+
+    A piece decoded to its end needs its closing keyframe's picture for that keyframe's
+    frame difference (a cut right on a keyframe, where most encoders put one). When the next
+    GOP is a piece too, its decoder decodes that keyframe first anyway: the two pictures are
+    paired here instead of decoding the keyframe once more. Measured on 114 s of real 1080p
+    long takes with a 1 s GOP (80 pieces, 69 of them followed by another), the extra
+    keyframe decodes were 9% of the fine pass. Each picture waits only until its partner
+    piece, running on another thread at about the same time, gets there.
+    """
+
+    def __init__(self, pieces: list[int], diffs: np.ndarray, key_idx: np.ndarray) -> None:
+        self.opened = set(pieces)  # keyframe k opens piece k
+        self.diffs, self.key_idx = diffs, key_idx
+        self.lock = threading.Lock()
+        self.before: dict[int, np.ndarray | None] = {}
+        self.after: dict[int, np.ndarray] = {}
+
+    def pairs_at(self, key: int) -> bool:
+        """Whether the piece opening at keyframe ``key`` will bring that keyframe's picture."""
+        return key in self.opened
+
+    def closing(self, key: int, last: np.ndarray | None) -> None:
+        """The piece ending at keyframe ``key`` got there with ``last`` as its final picture
+        (None: it stopped early, so no difference is wanted at the keyframe)."""
+        with self.lock:
+            if key in self.after:
+                self._pair(key, last, self.after.pop(key))
+            else:
+                self.before[key] = last
+
+    def opening(self, key: int, picture: np.ndarray) -> None:
+        """The piece opening at keyframe ``key`` decoded its picture."""
+        with self.lock:
+            if key in self.before:
+                self._pair(key, self.before.pop(key), picture)
+            else:
+                self.after[key] = picture
+
+    def _pair(self, key: int, last: np.ndarray | None, picture: np.ndarray) -> None:
+        if last is not None:
+            self.diffs[int(self.key_idx[key])] = frame_differences(picture[None], last)[0]
+
+
+def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k: int, seams: _Seams) -> int:
     """Decode and embed the frames between keyframe ``k`` and ``k + 1`` (``k = -1``: the frames
     before the first keyframe) in place; returns the number of frames embedded.
 
@@ -253,6 +299,7 @@ def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k:
     for i, frame in decoder.frames(int(index.pts[first]), end_pts):
         if k >= 0 and i == first:
             difference(frame[None])  # the opening keyframe (embedded by the keyframe pass): the first "before"
+            seams.opening(k, frame)
             continue
         vec = embed(frame)
         signal.embeddings[i] = vec
@@ -270,9 +317,12 @@ def _decode_piece(decoder: GopDecoder, embed: FrameEmbedder, signal: _Signal, k:
                 break
     if closing is not None and last + 1 < stop:
         _fill(signal, last, stop)
-    elif closing is not None and picture is not None and last + 1 == stop:
-        # Decoded to the end of the GOP: the closing keyframe's difference (a cut right on a
-        # keyframe, where most encoders put one) needs its picture once more.
+    to_end = closing is not None and picture is not None and last + 1 == stop
+    if closing is not None and seams.pairs_at(closing):
+        seams.closing(closing, picture if to_end else None)
+    elif to_end:
+        # Decoded to the end of the GOP, and the next GOP is not decoded: the closing
+        # keyframe's difference (a cut right on a keyframe) needs its picture once more.
         key_pts = int(index.pts[stop])
         for j, frame in decoder.frames(key_pts, key_pts + 1):
             if j == stop:
@@ -489,13 +539,14 @@ def embed_coarse_to_fine(
     t_fine = time.perf_counter()
     local = threading.local()
     decoders: list[GopDecoder] = []
+    seams = _Seams(pieces, signal.diffs, key_idx)
 
     def run(k: int) -> int:
         decoder = getattr(local, "decoder", None)
         if decoder is None:
             decoder = local.decoder = GopDecoder(path, index, size, turns)
             decoders.append(decoder)
-        return _decode_piece(decoder, embed, signal, k)
+        return _decode_piece(decoder, embed, signal, k, seams)
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidscan-fine") as pool:
