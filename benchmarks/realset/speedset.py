@@ -16,7 +16,7 @@ two keyframe styles the decode strategy has to handle:
 Each ``NAME.mp4`` gets ``NAME.truth.json``: the clips' boundaries shifted to their place, and
 a cut at every join where the two pictures visibly differ (the set's own rule).
 ``--group real-negatives`` joins only the unedited recordings (long takes, cuts only at the
-joins: 114 s, 8 cuts), the content keyframes-first decoding is made for. The clips
+joins: 134 s, 10 cuts), the content keyframes-first decoding is made for. The clips
 were made at 384x216, so the larger files are upscaled footage: real content and real
 edits, with less fine detail (and so fewer bits to decode) than a camera original.
 """

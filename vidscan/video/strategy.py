@@ -46,7 +46,7 @@ MIN_COARSE_PIXELS = 1280 * 720
 #: on real footage with a 1 s GOP (``vidscan bench``, stage seconds), the fine pass alone took
 #: 0.73x the time of decoding and embedding every frame at 58% of the frames decoded (1080p),
 #: 0.90x at 71% (720p) and 0.94x at 80% (1080p). Giving up at half the frames, as before, cost
-#: the 114 s of 1080p long takes 11.1 s (keyframes, then every frame) where going on took 8.1 s.
+#: the 134 s of 1080p long takes 11.1 s (keyframes, then every frame) where going on took 8.1 s.
 MAX_FINE_SHARE = 0.85
 
 
