@@ -65,7 +65,7 @@ def any_size(monkeypatch):
     import vidscan.extract
 
     monkeypatch.setattr(strategy, "MIN_COARSE_PIXELS", 0)
-    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 1.0)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_COST", 10.0)
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +99,17 @@ def test_a_small_broadcast_style_file_decodes_every_frame(broadcast_style):
 
 
 def test_keyframes_first_gives_up_when_most_keyframe_pairs_differ(broadcast_style, any_size, monkeypatch):
-    """The fine pass would cover more than MAX_FINE_SHARE of the frames: one full decode instead."""
+    """The fine pass would cost more than MAX_FINE_COST of a full decode: one full decode instead."""
     import vidscan.extract
 
     path, _ = broadcast_style
-    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 0.05)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_COST", 0.05)
     timeline = vidscan.detect_scenes(path, cache=None)
     full = vidscan.detect_scenes(path, decode="full", cache=None)
     choice = timeline.stats["decode_choice"]
     assert choice["used"] == "full" and timeline.settings["decode"] == "full" and "coarse" not in timeline.stats
     assert choice["reason"].startswith("a keyframe every 1.00 s at a fixed spacing, but the keyframes differ around")
+    assert "would cost about" in choice["reason"] and "x a full decode" in choice["reason"]
     assert [s.start_frame for s in timeline.segments] == [s.start_frame for s in full.segments]
     # asked for by name, keyframes first runs whatever it finds
     assert vidscan.detect_scenes(path, decode="coarse", cache=None).settings["decode"] == "coarse"
@@ -163,7 +164,7 @@ def test_a_run_that_gave_up_on_the_keyframes_is_not_repeated_from_the_cache(broa
 
     path, _ = broadcast_style
     cache = EmbeddingCache(tmp_path / "cache")
-    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 0.05)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_COST", 0.05)
     first = vidscan.detect_scenes(path, cache=cache)
     assert "keyframes differ around" in first.stats["decode_choice"]["reason"]
 
@@ -176,8 +177,8 @@ def test_a_run_that_gave_up_on_the_keyframes_is_not_repeated_from_the_cache(broa
     assert [s.start_frame for s in again.segments] == [s.start_frame for s in first.segments]
 
 
-def test_sampling_every_keyframe_pair_counts_what_the_keyframe_pass_finds(broadcast_style):
-    """With every pair sampled, the estimate is exactly the keyframe pass's share of differing pairs."""
+def test_sampling_every_keyframe_pair_finds_what_the_keyframe_pass_finds(broadcast_style):
+    """With every pair sampled, the sample's verdicts are exactly the keyframe pass's, pair by pair."""
     from vidscan.embed.features import FeatureEmbedder
     from vidscan.video import coarse
 
@@ -186,42 +187,47 @@ def test_sampling_every_keyframe_pair_counts_what_the_keyframe_pass_finds(broadc
     _, _, vectors, _, thumbs = coarse.keyframe_pass(str(path), emb.frame_size(192, 108), 0, coarse.FrameEmbedder(emb, threading.Lock()))
     differ = coarse.candidate_pairs(vectors, coarse.DEFAULT_THRESHOLD, key_thumbs=thumbs, pixel_threshold=coarse.PIXEL_THRESHOLD)
     assert 0 < differ.sum() < len(differ)
-    share = coarse.sampled_pair_share(path, emb, pairs=len(differ), min_keyframes=0)
-    assert share == pytest.approx(differ.mean())
-    assert coarse.sampled_pair_share(path, emb) is None  # 17 keyframes: too few to sample, read them all
+    sample = coarse.sampled_pairs(path, emb, pairs=len(differ), min_keyframes=0)
+    assert sample.firsts.tolist() == list(range(len(differ)))
+    assert sample.differ.tolist() == differ.tolist() and sample.share == pytest.approx(differ.mean())
+    assert coarse.sampled_pairs(path, emb) is None  # 17 keyframes: too few to sample, read them all
 
 
 @pytest.mark.parametrize("first, second, looks, every_frame", [
-    (0.8, None, [4], True),  # clearly over the line: decided by the first look
+    (0.9, None, [4], True),  # clearly over the line: decided by the first look
     (0.3, None, [4], False),  # clearly under it
-    (0.6, 0.7, [4, 8], True),  # near the line: the second look decides
-    (0.6, 0.6, [4, 8], False),
-    (0.6, None, [4, 8], False),  # too few keyframes for the second look: read them all
+    (0.7, 0.65, [4, 8], True),  # near the line: the second look decides
+    (0.7, 0.55, [4, 8], False),
+    (0.7, None, [4, 8], False),  # too few keyframes for the second look: read them all
 ])
 def test_a_file_near_the_line_gets_a_second_look(monkeypatch, first, second, looks, every_frame):
+    """The looks are judged by the cost they predict for keyframes first (here a made-up one)."""
     from vidscan.video import coarse
 
     monkeypatch.setattr(coarse, "SAMPLED_PAIRS", 4)
-    monkeypatch.setattr(coarse, "SAMPLED_GIVE_UP_SHARE", 0.75)
+    monkeypatch.setattr(coarse, "FIRST_LOOK_GIVE_UP", 0.8)
     monkeypatch.setattr(coarse, "SECOND_LOOK_FROM", 0.5)
     monkeypatch.setattr(coarse, "SECOND_LOOK_PAIRS", 8)
-    monkeypatch.setattr(coarse, "SECOND_LOOK_GIVE_UP_SHARE", 0.65)
+    monkeypatch.setattr(coarse, "COARSE_PAYS_BELOW", 0.6)
     asked = []
 
-    def share(path, embedder, *, pairs=None):
+    def look(path, embedder, *, pairs=None):
         asked.append(pairs or coarse.SAMPLED_PAIRS)
-        return first if len(asked) == 1 else second
+        cost = first if len(asked) == 1 else second
+        return None if cost is None else coarse.SampledPairs(np.arange(asked[-1]), np.zeros(asked[-1], bool))
 
-    monkeypatch.setattr(coarse, "sampled_pair_share", share)
+    monkeypatch.setattr(coarse, "sampled_pairs", look)
+    monkeypatch.setattr(coarse, "predicted_coarse_cost", lambda path, sample: {4: first, 8: second}[len(sample.firsts)])
     sample = coarse.sample_keyframe_pairs("unused.mp4", object())
     assert asked == looks
     assert sample.every_frame is every_frame
-    assert sample.share == (second if second is not None else first)
+    assert sample.coarse_cost == (second if second is not None else first)
     assert sample.pairs == (8 if second is not None else 4)
 
 
 def test_the_second_look_samples_the_real_file(broadcast_style):
-    """Both looks decode real keyframe pairs: each share is what sampling that many pairs gives."""
+    """Both looks decode real keyframe pairs: each verdict is what sampling that many pairs gives,
+    and the predicted cost is the cost model's for those verdicts."""
     from vidscan.embed.features import FeatureEmbedder
     from vidscan.video import coarse
 
@@ -229,13 +235,16 @@ def test_the_second_look_samples_the_real_file(broadcast_style):
     emb = FeatureEmbedder()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(coarse, "SAMPLED_PAIRS", 4)
-        mp.setattr(coarse, "SAMPLED_GIVE_UP_SHARE", 1.01)
+        mp.setattr(coarse, "FIRST_LOOK_GIVE_UP", 100.0)
         mp.setattr(coarse, "SECOND_LOOK_FROM", 0.0)
         mp.setattr(coarse, "SECOND_LOOK_PAIRS", 4)  # 4 x 4 = 16 keyframes needed: there are 17
         sample = coarse.sample_keyframe_pairs(path, emb)
     assert sample is not None and sample.pairs == 4
-    assert sample.share == pytest.approx(coarse.sampled_pair_share(path, emb, pairs=4, min_keyframes=0))
-    assert sample.every_frame is (sample.share >= coarse.SECOND_LOOK_GIVE_UP_SHARE)
+    again = coarse.sampled_pairs(path, emb, pairs=4, min_keyframes=0)
+    assert sample.share == pytest.approx(again.share)
+    assert sample.coarse_cost == pytest.approx(coarse.predicted_coarse_cost(path, again))
+    assert 0 < sample.coarse_cost < 2
+    assert sample.every_frame is (sample.coarse_cost >= coarse.COARSE_PAYS_BELOW)
 
 
 def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(broadcast_style, any_size, monkeypatch):
@@ -245,7 +254,7 @@ def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(bro
 
     path, _ = broadcast_style
     monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_PAIRS", 4)
-    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_GIVE_UP_SHARE", 0.0)
+    monkeypatch.setattr(vidscan.video.coarse, "FIRST_LOOK_GIVE_UP", 0.0)
 
     def no_keyframe_pass(*args, **kwargs):
         raise AssertionError("the keyframes were read after the sample said every frame")
@@ -260,7 +269,12 @@ def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(bro
     # Under the give-up share the keyframes are read as before.
     monkeypatch.undo()
     monkeypatch.setattr(strategy, "MIN_COARSE_PIXELS", 0)
-    monkeypatch.setattr(vidscan.extract, "MAX_FINE_SHARE", 1.0)
+    monkeypatch.setattr(vidscan.extract, "MAX_FINE_COST", 10.0)
     monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_PAIRS", 4)
-    monkeypatch.setattr(vidscan.video.coarse, "SAMPLED_GIVE_UP_SHARE", 1.01)
-    assert vidscan.detect_scenes(path, cache=None).settings["decode"] == "coarse"
+    monkeypatch.setattr(vidscan.video.coarse, "FIRST_LOOK_GIVE_UP", 100.0)
+    monkeypatch.setattr(vidscan.video.coarse, "SECOND_LOOK_FROM", 100.0)
+    coarse_run = vidscan.detect_scenes(path, cache=None)
+    assert coarse_run.settings["decode"] == "coarse"
+    said = coarse_run.stats["coarse"]  # what the sample predicted, and the fine pass's predicted cost, kept to check the model
+    assert said["sample"]["pairs"] == 4 and 0 <= said["sample"]["differ_share"] <= 1 and said["sample"]["predicted_cost"] > 0
+    assert 0 < said["predicted_fine_cost"] < 2

@@ -119,6 +119,8 @@ def _run(method: str, path: str, device: str) -> dict[str, Any]:
             coarse = tl.stats["coarse"]
             out["full_rate_fraction"] = coarse["full_rate_fraction"]
             out["decoded_share"] = coarse.get("decoded_share", coarse["full_rate_fraction"])
+            if "predicted_fine_cost" in coarse:
+                out["predicted_fine_cost"] = coarse["predicted_fine_cost"]
             split = coarse.get("timings_s", {})
             if split:  # decode = keyframes (with the demux index) + fine pass
                 out["stages_s"]["keyframes_s"] = split["index_keyframes_s"]

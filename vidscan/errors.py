@@ -76,11 +76,13 @@ class CoarseUnavailable(Exception):
 
 class CoarseNotWorthIt(CoarseUnavailable):
     """The keyframes differ around so much of the video that decoding keyframes first would
-    decode nearly everything anyway (``share``: the frames the fine pass would decode)."""
+    cost more than decoding every frame (``share``: the frames it would decode; ``cost``: its
+    predicted cost, as a share of a full decode's)."""
 
-    def __init__(self, share: float) -> None:
+    def __init__(self, share: float, cost: float) -> None:
         super().__init__(f"keyframes differ around {share:.0%} of the frames")
         self.share = share
+        self.cost = cost
 
 
 class Terminated(BaseException):

@@ -34,7 +34,7 @@ from vidscan.video import FrameBatch, Sampling, open_video
 from vidscan.video.base import DEFAULT_BACKEND
 from vidscan.video.frames import AlsoSize
 from vidscan.video.convert import resize_frames
-from vidscan.video.strategy import MAX_FINE_SHARE, StrategyChoice, choose_strategy, gave_up
+from vidscan.video.strategy import MAX_FINE_COST, StrategyChoice, choose_strategy, gave_up
 
 
 def prefetch(batches: Iterator[FrameBatch], depth: int = 4) -> Iterator[FrameBatch]:
@@ -283,17 +283,21 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         sampled_out = sample is not None and sample.every_frame  # no keyframe pass at all
         try:
             if sampled_out:
-                raise CoarseNotWorthIt(sample.share)
-            video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_SHARE if chosen else None)
+                raise CoarseNotWorthIt(sample.share, sample.coarse_cost)
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_COST if chosen else None)
         except CoarseNotWorthIt as exc:
             if choice is not None:
-                choice = gave_up(choice, exc.share, sampled=sampled_out)
+                choice = gave_up(choice, exc.share, exc.cost, sampled=sampled_out)
         except CoarseUnavailable as exc:
             note = f"coarse-to-fine decoding is not possible: {exc}; every frame was decoded"
         else:
             summary = {"keyframes": stats.keyframes, "full_rate_fraction": round(stats.full_rate_fraction, 4),
                        "decoded_share": round(stats.decoded_share, 4),
-                       "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings}
+                       "stretches": stats.candidate_stretches, "pieces": stats.pieces, "workers": stats.workers, "timings_s": stats.timings,
+                       "predicted_fine_cost": round(stats.predicted_fine_cost, 3)}
+            if sample is not None:
+                summary["sample"] = {"pairs": sample.pairs, "differ_share": round(sample.share, 3),
+                                     "predicted_cost": round(sample.coarse_cost, 3)}
             if cache is not None and key is not None:
                 store_video(cache, key, video, {"coarse": summary})  # the summary comes back with a cache hit
             return EveryFrame(video, summary, choice=choice)

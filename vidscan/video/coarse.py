@@ -46,6 +46,7 @@ from vidscan.progress import NullProgress, Progress
 from vidscan.video.base import DecodeStats
 from vidscan.video.container import open_container, video_stream
 from vidscan.video.convert import FrameConverter
+from vidscan.video.cost import DecodeCost
 from vidscan.video.deblocking import configure_deblocking
 from vidscan.video.gop import GopDecoder, default_workers
 from vidscan.video.packets import PacketIndex, PacketScan, demux_tolerantly, index_packets
@@ -66,24 +67,24 @@ DEFAULT_THRESHOLD = 0.3
 #: and 0.993: at 10 keyframes-first finds what decoding every frame finds.
 PIXEL_THRESHOLD = 10.0
 #: Keyframe pairs looked at, spread evenly over a file, before ``auto`` reads all of its
-#: keyframes (see :func:`sampled_pair_share`)...
+#: keyframes (see :func:`sampled_pairs`). From the pairs that differ, the cost model
+#: (vidscan.video.cost) predicts what keyframes first would cost against decoding every frame.
 SAMPLED_PAIRS = 16
-#: ...and the share of them that must differ for ``auto`` to decode every frame at once.
-#: Where keyframes first and a full decode cost the same, measured (``vidscan bench``, real
-#: footage, 1 s GOP, keyframe pass included): a file whose keyframes differ around 71% of
-#: the frames (720p) and one at 80% (1080p) took as long either way (11.4 / 11.4 s, 9.8 /
-#: 9.7 s), one at 58% took 0.81x a full decode (8.1 / 10.0 s). So the line is about 75%:
-#: a file at 60% shows 14 or more differing pairs of 16 in 2% of samples, one at 90% in 79%.
-SAMPLED_GIVE_UP_SHARE = 14 / 16
-#: A file near that line (9 to 13 of the 16 pairs differ) gets a second look at
-#: SECOND_LOOK_PAIRS pairs, where SECOND_LOOK_GIVE_UP_SHARE or more differing (37 of 48) means
-#: every frame at once. With both looks, a file at 60% decodes every frame in 2.5% of
-#: samples, at 75% in 54%, at 85% in 98%. Only on files with at least 4 x 48 keyframes, where
-#: sampling is clearly cheaper than reading them all (the 5-minute 720p real broadcast: 303
-#: keyframes, 1.1-1.5 s to read; 48 pairs, 0.4 s).
-SECOND_LOOK_FROM = 9 / 16
+#: Predicted cost of keyframes first, as a share of a full decode's, under which it is chosen.
+#: Measured (``vidscan bench``, same run, keyframe pass included): 1.02x a full decode at 80%
+#: of the frames decoded (real 1080p, a cut every 1.4 s), 0.99x at 71% (real 720p), 0.86x
+#: on the grainy synthetic 1080p broadcast (74%), 0.81x on real 1080p long takes (58%); the
+#: model predicts 0.99, 0.90, 0.89 and 0.76 from the frames actually decoded. Keyframes first
+#: must promise a clear gain: it can miss a shot that returns to the same picture within a GOP.
+COARSE_PAYS_BELOW = 0.95
+#: A first look that predicts this much or more decodes every frame at once...
+FIRST_LOOK_GIVE_UP = 1.05
+#: ...one that predicts less than this reads the keyframes, and one in between gets a second
+#: look at SECOND_LOOK_PAIRS pairs, judged against COARSE_PAYS_BELOW. Only on files with at
+#: least 4 x 48 keyframes, where sampling is clearly cheaper than reading them all (the
+#: 5-minute 720p real broadcast: 303 keyframes, 1.1-1.5 s to read; 48 pairs, 0.4 s).
+SECOND_LOOK_FROM = 0.75
 SECOND_LOOK_PAIRS = 48
-SECOND_LOOK_GIVE_UP_SHARE = 37 / 48
 
 
 @dataclass
@@ -97,6 +98,9 @@ class CoarseStats:
     timings: dict[str, float] = field(default_factory=dict)
     #: Which frames were decoded and embedded (the rest come from keyframes).
     decoded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: The fine pass's cost as predicted before it ran, as a share of a full decode's
+    #: (vidscan.video.cost): kept so the model can be checked against the stage seconds.
+    predicted_fine_cost: float = 0.0
 
     @property
     def full_rate_fraction(self) -> float:
@@ -405,10 +409,22 @@ def candidate_stretches(key_embeddings: np.ndarray, threshold: float, drift_rati
     return runs
 
 
-def sampled_pair_share(path: str | Path, embedder: Embedder, *, pairs: int | None = None,
-                       min_keyframes: int | None = None, workers: int | None = None) -> float | None:
-    """Share of ``pairs`` keyframe pairs, spread evenly over the file, whose keyframes differ
-    (:func:`candidate_pairs`): an estimate, from a few dozen keyframes, of how much a
+@dataclass(frozen=True)
+class SampledPairs:
+    """Keyframe pairs looked at: pair k is keyframe k and k + 1 of the index's ``key_pts``."""
+
+    firsts: np.ndarray  # k of each pair looked at
+    differ: np.ndarray  # whether its keyframes differ (:func:`candidate_pairs`)
+
+    @property
+    def share(self) -> float:
+        return float(np.mean(self.differ))
+
+
+def sampled_pairs(path: str | Path, embedder: Embedder, *, pairs: int | None = None,
+                  min_keyframes: int | None = None, workers: int | None = None) -> SampledPairs | None:
+    """``pairs`` keyframe pairs, spread evenly over the file, and whether each differs
+    (:func:`candidate_pairs`): from a few dozen keyframes, an estimate of how much a
     keyframes-first pass would have to decode in full. None when the file has fewer than
     ``min_keyframes`` keyframes (default ``4 * pairs``; reading them all is then cheap) or
     cannot be indexed. ``pairs`` defaults to :data:`SAMPLED_PAIRS`.
@@ -445,16 +461,16 @@ def sampled_pair_share(path: str | Path, embedder: Embedder, *, pairs: int | Non
     finally:
         for decoder in decoders:
             decoder.close()
-    pairs_seen = [(a, b) for a, b in zip(keys[::2], keys[1::2]) if a in pictures and b in pictures]
-    if not pairs_seen:
+    seen = [k for k in firsts if int(index.key_pts[k]) in pictures and int(index.key_pts[k + 1]) in pictures]
+    if not seen:
         return None
-    order = [p for pair in pairs_seen for p in pair]
+    order = [int(index.key_pts[k + j]) for k in seen for j in (0, 1)]
     frames = np.stack([pictures[p] for p in order])
     vectors = embedder.embed(frames)
     thumbs = np.stack([thumbnail(f) for f in frames])
     differ = [candidate_pairs(vectors[i:i + 2], DEFAULT_THRESHOLD, key_thumbs=thumbs[i:i + 2], pixel_threshold=PIXEL_THRESHOLD)[0]
               for i in range(0, len(order), 2)]
-    return float(np.mean(differ))
+    return SampledPairs(np.asarray(seen, np.int64), np.asarray(differ, bool))
 
 
 @dataclass(frozen=True)
@@ -463,22 +479,35 @@ class KeyframeSample:
 
     share: float  # of the pairs looked at last, the share that differ
     pairs: int  # how many pairs that look asked for
-    every_frame: bool  # enough differ: decode every frame at once, without reading the keyframes
+    coarse_cost: float  # keyframes first's predicted cost, as a share of a full decode's
+    every_frame: bool  # decode every frame at once, without reading the keyframes
+
+
+def predicted_coarse_cost(path: str | Path, sample: SampledPairs) -> float:
+    """Keyframes first's cost predicted from ``sample`` (vidscan.video.cost), as a share of
+    decoding every frame."""
+    index = index_packets(str(path))
+    info = PyAVSource(str(path)).info
+    cost = DecodeCost(index, info.width * info.height)
+    key_idx = np.searchsorted(index.pts, index.key_pts)
+    return cost.coarse_estimate(key_idx, sample.firsts, sample.differ) / cost.full()
 
 
 def sample_keyframe_pairs(path: str | Path, embedder: Embedder) -> KeyframeSample | None:
-    """``auto``'s look at a file's keyframe pairs (:func:`sampled_pair_share`): first
+    """``auto``'s look at a file's keyframe pairs (:func:`sampled_pairs`): first
     :data:`SAMPLED_PAIRS`, then, for a file near the line, :data:`SECOND_LOOK_PAIRS`. None
     when the file has too few keyframes to sample (reading them all is then cheap)."""
-    share = sampled_pair_share(path, embedder)
-    if share is None:
+    first = sampled_pairs(path, embedder)
+    if first is None:
         return None
-    if share >= SAMPLED_GIVE_UP_SHARE or share < SECOND_LOOK_FROM:
-        return KeyframeSample(share, SAMPLED_PAIRS, share >= SAMPLED_GIVE_UP_SHARE)
-    second = sampled_pair_share(path, embedder, pairs=SECOND_LOOK_PAIRS)
+    cost = predicted_coarse_cost(path, first)
+    if cost >= FIRST_LOOK_GIVE_UP or cost < SECOND_LOOK_FROM:
+        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, cost >= FIRST_LOOK_GIVE_UP)
+    second = sampled_pairs(path, embedder, pairs=SECOND_LOOK_PAIRS)
     if second is None:
-        return KeyframeSample(share, SAMPLED_PAIRS, False)
-    return KeyframeSample(second, SECOND_LOOK_PAIRS, second >= SECOND_LOOK_GIVE_UP_SHARE)
+        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, False)
+    cost = predicted_coarse_cost(path, second)
+    return KeyframeSample(second.share, SECOND_LOOK_PAIRS, cost, cost >= COARSE_PAYS_BELOW)
 
 
 def embed_coarse_to_fine(
@@ -495,9 +524,9 @@ def embed_coarse_to_fine(
     """Embed every frame of ``path`` (full-rate surrogate) by coarse-to-fine decoding.
 
     ``workers`` decoders (default: one per core, see :func:`default_workers`) share the
-    fine pass, one GOP-long piece at a time. With ``give_up_above``, a fine pass planned over
-    more than that share of the frames is not started (:class:`CoarseNotWorthIt`): decoding
-    every frame in one pass is then faster.
+    fine pass, one GOP-long piece at a time. With ``give_up_above``, a fine pass predicted to
+    cost more than that share of a full decode (vidscan.video.cost) is not started
+    (:class:`CoarseNotWorthIt`): decoding every frame in one pass is then faster.
     """
 
     progress = progress or NullProgress()
@@ -528,13 +557,14 @@ def embed_coarse_to_fine(
     last = len(key_idx) - 1
     if key_idx[last] < n - 1 and (not pieces or pieces[-1] != last):
         pieces.append(last)
-    if give_up_above is not None:
+    cost = DecodeCost(index, info.width * info.height)
+    fine_cost = cost.fine_pass(key_idx, pieces) / cost.full()
+    if give_up_above is not None and fine_cost > give_up_above:
         ends = np.append(key_idx, n)
         planned = sum(int(ends[k + 1] - (ends[k] if k >= 0 else 0)) for k in pieces) / n
-        if planned > give_up_above:
-            raise CoarseNotWorthIt(planned)
+        raise CoarseNotWorthIt(planned, fine_cost)
     stats = CoarseStats(keyframes=len(key_idx), frames=n, candidate_stretches=len(stretches), pieces=len(pieces), workers=workers,
-                        decoded=decoded)
+                        decoded=decoded, predicted_fine_cost=fine_cost)
     progress.start(f"decoding around cuts {Path(path).name}", float(max(1, len(pieces))))
     t_fine = time.perf_counter()
     local = threading.local()

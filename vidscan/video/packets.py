@@ -2,8 +2,9 @@
 
 Demuxing reads packets without decoding them (~1000x faster than decoding), which is enough
 to number every frame exactly, find keyframes and open GOPs, spot packets flagged corrupt
-and check the timestamps (vidscan.video.timestamps). The parallel, sampled and coarse decode
-paths all work from this index.
+and check the timestamps (vidscan.video.timestamps), and to know how many bytes each frame
+is coded in (what decoding it costs, vidscan.video.cost). The parallel, sampled and coarse
+decode paths all work from this index.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class PacketIndex:
     ordered: bool = True
     #: (start s, end s) from the stream start of every absurd gap between consecutive frames.
     gaps: tuple[tuple[float, float], ...] = ()
+    #: Coded size (bytes) of each frame in ``pts``; None when unknown (an index built without
+    #: packets, or timestamps that are not ``ordered``).
+    sizes: np.ndarray | None = None
 
     def seek_point(self, pts: int) -> int:
         """The last keyframe at or before ``pts`` (the first one if none is)."""
@@ -65,6 +69,7 @@ class PacketScan:
 
     def __init__(self) -> None:
         self.pts: list[int] = []
+        self.sizes: list[int] = []  # bytes of each packet in ``pts``
         self.keys: list[int] = []  # every keyframe packet, shown or not
         self.open_keys: set[int] = set()
         self.corrupt: list[int] = []
@@ -86,6 +91,7 @@ class PacketScan:
             self.corrupt.append(pts)  # flagged by the demuxer (e.g. MPEG-TS continuity errors)
         if not packet.is_discard:  # edit-list packets the decoder drops are not frames
             self.pts.append(pts)
+            self.sizes.append(int(packet.size))
             self.last_duration = int(packet.duration or self.last_duration)
 
     def index(self, time_base: Fraction, start: int | None, keys: list[int] | None = None,
@@ -99,7 +105,11 @@ class PacketScan:
         step = self.last_duration or int(typical_step(raw)) or 1
         repaired, resets = rebase_resets(raw, step)
         ordered = not resets and len(np.unique(raw)) == len(raw) and not stamped_in_decode_order(raw, reorders, len(self.keys))
-        pts = np.unique(raw) if ordered else spread_duplicates(np.sort(repaired), step)  # disordered: one per frame
+        if ordered:
+            pts, first_of = np.unique(raw, return_index=True)
+            sizes = np.asarray(self.sizes, np.int64)[first_of]
+        else:
+            pts, sizes = spread_duplicates(np.sort(repaired), step), None  # disordered: one per frame
         shown = set(pts.tolist())
         key_pts = np.unique(np.asarray([k for k in (self.keys if keys is None else keys) if k in shown], np.int64))
         first = start if start is not None else int(pts[0])
@@ -107,7 +117,7 @@ class PacketScan:
         gaps = tuple(absurd_gaps(seconds, step * float(time_base)))
         return PacketIndex(pts, key_pts, time_base, first, self.last_duration,
                            frozenset(self.open_keys), frozenset(self.corrupt), np.unique(np.asarray(self.keys, np.int64)),
-                           ordered=ordered, gaps=gaps)
+                           ordered=ordered, gaps=gaps, sizes=sizes)
 
 
 def demux_tolerantly(container, stream) -> Iterator["av.Packet"]:

@@ -16,8 +16,9 @@ decoded, keyframes first took 1.17x a full decode's time at 360p and 1.7x at 160
 small files decode every frame; and content that cuts every couple of seconds makes most
 keyframe pairs differ (71-80% of frames decoded, as long as a full decode even at 1080p),
 so sampled keyframe pairs decide first (vidscan.video.coarse.sample_keyframe_pairs), and a
-keyframes-first pass whose fine pass would cover more than ``MAX_FINE_SHARE`` of the frames
-stops after the keyframes and decodes every frame instead.
+keyframes-first pass whose fine pass would cost more than ``MAX_FINE_COST`` of a full decode
+(predicted from frame sizes and coded bytes, vidscan.video.cost) stops after the keyframes
+and decodes every frame instead.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ MIN_REGULAR_SHARE = 0.8
 MIN_KEYFRAMES = 4
 #: Smallest frame area (pixels) at which keyframes are looked at first: 1280x720.
 MIN_COARSE_PIXELS = 1280 * 720
-#: Share of the frames above which a planned fine pass is dropped for one full decode. The
-#: keyframes are read by then, so the fine pass competes with a whole full decode: measured
-#: on real footage with a 1 s GOP (``vidscan bench``, stage seconds), the fine pass alone took
-#: 0.73x the time of decoding and embedding every frame at 58% of the frames decoded (1080p),
-#: 0.90x at 71% (720p) and 0.94x at 80% (1080p). Giving up at half the frames, as before, cost
-#: the 134 s of 1080p long takes 11.1 s (keyframes, then every frame) where going on took 8.1 s.
-MAX_FINE_SHARE = 0.85
+#: Predicted cost of a planned fine pass, as a share of a full decode's, above which it is
+#: dropped for one full decode. The keyframes are read by then, so the fine pass competes
+#: with a whole full decode: measured on real footage with a 1 s GOP (``vidscan bench``,
+#: stage seconds), the fine pass alone took 0.73x the time of decoding and embedding every
+#: frame at 58% of the frames decoded (1080p), 0.90x at 71% (720p) and 0.94x at 80% (1080p).
+#: Giving up at half the frames, as once, cost the 134 s of 1080p long takes 11.1 s
+#: (keyframes, then every frame) where going on took 8.1 s.
+MAX_FINE_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,15 @@ def stream_size(path: str) -> tuple[int, int]:
         container.close()
 
 
-def gave_up(choice: StrategyChoice, share: float, sampled: bool = False) -> StrategyChoice:
-    """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_SHARE``),
-    or (``sampled``) keyframe pairs sampled over the file already showed it
-    (vidscan.video.coarse.sample_keyframe_pairs)."""
+def gave_up(choice: StrategyChoice, share: float, cost: float, sampled: bool = False) -> StrategyChoice:
+    """The choice once a keyframes-first pass found too much to decode (see ``MAX_FINE_COST``;
+    ``share`` of the frames, at ``cost`` times a full decode's), or (``sampled``) keyframe
+    pairs sampled over the file already showed it (vidscan.video.coarse.sample_keyframe_pairs)."""
     layout = choice.reason.split(":")[0]
     if sampled:
         return StrategyChoice("full", f"{layout}, but {share:.0%} of the keyframe pairs sampled over the file differ "
-                                      f"(frequent cuts or motion): every frame decoded")
+                                      f"(frequent cuts or motion; keyframes first would cost about {cost:.2f}x "
+                                      f"a full decode): every frame decoded")
     return StrategyChoice("full", f"{layout}, but the keyframes differ around {share:.0%} of the frames "
-                                  f"(frequent cuts or motion): every frame decoded after the keyframes")
+                                  f"(frequent cuts or motion; decoding them would cost about {cost:.2f}x a full decode): "
+                                  f"every frame decoded after the keyframes")
