@@ -211,7 +211,7 @@ def test_a_file_near_the_line_gets_a_second_look(monkeypatch, first, second, loo
     monkeypatch.setattr(coarse, "COARSE_PAYS_BELOW", 0.6)
     asked = []
 
-    def look(path, embedder, *, pairs=None):
+    def look(path, embedder, *, pairs=None, pictures=None):
         asked.append(pairs or coarse.SAMPLED_PAIRS)
         cost = first if len(asked) == 1 else second
         return None if cost is None else coarse.SampledPairs(np.arange(asked[-1]), np.zeros(asked[-1], bool))
@@ -278,3 +278,42 @@ def test_auto_decodes_every_frame_at_once_when_sampled_keyframe_pairs_differ(bro
     said = coarse_run.stats["coarse"]  # what the sample predicted, and the fine pass's predicted cost, kept to check the model
     assert said["sample"]["pairs"] == 4 and 0 <= said["sample"]["differ_share"] <= 1 and said["sample"]["predicted_cost"] > 0
     assert 0 < said["predicted_fine_cost"] < 2
+    asked = vidscan.detect_scenes(path, decode="coarse", cache=None)  # no sample: every keyframe decoded by the keyframe pass
+    assert "sample" not in asked.stats["coarse"]
+    assert [s.start_frame for s in coarse_run.segments] == [s.start_frame for s in asked.segments]
+
+
+def test_the_keyframe_pass_reuses_the_keyframes_the_looks_decoded(broadcast_style, monkeypatch):
+    """Keyframes a look decoded are embedded from its pictures, not decoded again: the same
+    vectors, brightness and thumbnails as decoding them, bit for bit."""
+    from vidscan.embed.features import FeatureEmbedder
+    from vidscan.video import coarse
+
+    path, _ = broadcast_style  # 17 keyframes
+    emb = FeatureEmbedder()
+    size = emb.frame_size(192, 108)
+    pictures: dict[int, np.ndarray] = {}
+    first = coarse.sampled_pairs(path, emb, pairs=3, min_keyframes=0, pictures=pictures)
+    assert len(pictures) == 2 * len(first.firsts)
+    # A second look spaced to hold the first (7 = 3 x 2 + 1 pairs) decodes only keyframes it has not seen.
+    decoded_again = []
+    keyframe = coarse.GopDecoder.keyframe
+    monkeypatch.setattr(coarse.GopDecoder, "keyframe", lambda self, pts: decoded_again.append(pts) or keyframe(self, pts))
+    seen = set(pictures)
+    second = coarse.sampled_pairs(path, emb, pairs=7, min_keyframes=0, pictures=pictures)
+    assert set(first.firsts.tolist()) <= set(second.firsts.tolist())
+    assert decoded_again and not seen & set(decoded_again) and set(pictures) == seen | set(decoded_again)
+    assert second.differ.tolist() == coarse.sampled_pairs(path, emb, pairs=7, min_keyframes=0).differ.tolist()
+    monkeypatch.undo()
+
+    def keyframes(given):
+        return coarse.keyframe_pass(str(path), size, 0, coarse.FrameEmbedder(emb, threading.Lock()), 2, pictures=given)
+
+    _, keys, vectors, luma, thumbs = keyframes(None)
+    _, keys_reused, vectors_reused, luma_reused, thumbs_reused = keyframes(pictures)
+    assert keys_reused == keys and len(pictures) < len(keys)
+    assert np.array_equal(vectors_reused, vectors) and np.array_equal(luma_reused, luma) and np.array_equal(thumbs_reused, thumbs)
+    # ...and those pictures are what was embedded (inverted ones change exactly those keyframes).
+    _, _, vectors_inverted, _, _ = keyframes({p: 255 - picture for p, picture in pictures.items()})
+    changed = {keys[i] for i in range(len(keys)) if not np.array_equal(vectors_inverted[i], vectors[i])}
+    assert changed == set(pictures)

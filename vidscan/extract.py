@@ -284,7 +284,8 @@ def embed_every_frame(path: str | Path, emb: Embedder, *, decode: DecodeSpec = D
         try:
             if sampled_out:
                 raise CoarseNotWorthIt(sample.share, sample.coarse_cost)
-            video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_COST if chosen else None)
+            video, stats = embed_coarse_to_fine(path, emb, progress=progress, give_up_above=MAX_FINE_COST if chosen else None,
+                                                keyframe_pictures=sample.pictures if sample is not None else None)
         except CoarseNotWorthIt as exc:
             if choice is not None:
                 choice = gave_up(choice, exc.share, exc.cost, sampled=sampled_out)

@@ -33,6 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import av
 import av.error
@@ -81,10 +82,12 @@ COARSE_PAYS_BELOW = 0.95
 FIRST_LOOK_GIVE_UP = 1.05
 #: ...one that predicts less than this reads the keyframes, and one in between gets a second
 #: look at SECOND_LOOK_PAIRS pairs, judged against COARSE_PAYS_BELOW. Only on files with at
-#: least 4 x 48 keyframes, where sampling is clearly cheaper than reading them all (the
-#: 5-minute 720p real broadcast: 303 keyframes, 1.1-1.5 s to read; 48 pairs, 0.4 s).
+#: least 4 x 46 keyframes, where sampling is clearly cheaper than reading them all (the
+#: 5-minute 720p real broadcast: 303 keyframes, 1.1-1.5 s to read; 48 pairs, 0.4 s). 46 pairs
+#: spaced evenly hold the first look's 16 (3 x 15 + 1), whose keyframes are not decoded again;
+#: the keyframe pass then reuses every keyframe either look decoded.
 SECOND_LOOK_FROM = 0.75
-SECOND_LOOK_PAIRS = 48
+SECOND_LOOK_PAIRS = 46
 
 
 @dataclass
@@ -113,10 +116,13 @@ class CoarseStats:
 
 
 def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmbedder", workers: int = 1,
-                  progress: Progress | None = None) -> tuple[PacketIndex, list[int], np.ndarray, np.ndarray, np.ndarray]:
+                  progress: Progress | None = None, pictures: Mapping[int, np.ndarray] | None = None,
+                  ) -> tuple[PacketIndex, list[int], np.ndarray, np.ndarray, np.ndarray]:
     """Index every packet, decode and embed the keyframes; returns (index, keyframe pts,
     their embeddings, their mean brightness, their thumbnails). Only embeddings and 32x18
-    thumbnails are kept, not pictures, so memory stays small on long videos.
+    thumbnails are kept, not pictures, so memory stays small on long videos. ``pictures``:
+    keyframes already decoded at ``size`` (pts -> RGB, by ``auto``'s sampled pairs), embedded
+    without decoding them again.
 
     One thread demuxes; ``workers`` decoders each decode one keyframe at a time from a
     clean state (drained and flushed after every picture). Fed only keyframes, a decoder
@@ -124,6 +130,7 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
     (keyframes that are not IDR) FFmpeg's H.264 decoder then never outputs most of them.
     """
     progress = progress or NullProgress()
+    known = pictures or {}
     container = open_container(path)
     jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
     decoded: dict[int, tuple[np.ndarray, float]] = {}
@@ -138,14 +145,19 @@ def keyframe_pass(path: str, size: tuple[int, int], turns: int, embed: "FrameEmb
             converter = FrameConverter(size, turns)
             while (job := jobs.get()) is not None:
                 pts, packet = job
-                try:
-                    frames = list(ctx.decode(packet)) + list(ctx.decode(None))
-                except av.error.FFmpegError:
-                    frames = []
-                ctx.flush_buffers()
-                for frame in frames[:1]:
-                    rgb = converter.rgb(frame)
-                    decoded[int(frame.pts) if frame.pts is not None else pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)), thumbnail(rgb))
+                if pts in known:
+                    rgb = known[pts]
+                else:
+                    try:
+                        frames = list(ctx.decode(packet)) + list(ctx.decode(None))
+                    except av.error.FFmpegError:
+                        frames = []
+                    ctx.flush_buffers()
+                    if not frames:
+                        continue
+                    rgb = converter.rgb(frames[0])
+                    pts = int(frames[0].pts) if frames[0].pts is not None else pts
+                decoded[pts] = (embed(rgb), float(rgb.mean(dtype=np.float32)), thumbnail(rgb))
         except BaseException as exc:  # reported by the demuxing thread
             failures.append(exc)
             while jobs.get() is not None:  # keep the demuxer from blocking
@@ -422,12 +434,15 @@ class SampledPairs:
 
 
 def sampled_pairs(path: str | Path, embedder: Embedder, *, pairs: int | None = None,
-                  min_keyframes: int | None = None, workers: int | None = None) -> SampledPairs | None:
+                  min_keyframes: int | None = None, workers: int | None = None,
+                  pictures: dict[int, np.ndarray] | None = None) -> SampledPairs | None:
     """``pairs`` keyframe pairs, spread evenly over the file, and whether each differs
     (:func:`candidate_pairs`): from a few dozen keyframes, an estimate of how much a
     keyframes-first pass would have to decode in full. None when the file has fewer than
     ``min_keyframes`` keyframes (default ``4 * pairs``; reading them all is then cheap) or
-    cannot be indexed. ``pairs`` defaults to :data:`SAMPLED_PAIRS`.
+    cannot be indexed. ``pairs`` defaults to :data:`SAMPLED_PAIRS`. ``pictures`` (pts -> RGB
+    at the embedder's size): keyframes already decoded, not decoded again; the ones decoded
+    here are added to it, for a second look or the keyframe pass.
 
     Why: on content that cuts every couple of seconds, ``auto`` used to read every keyframe
     and then decode every frame anyway, which cost 9% over a full decode (1080p broadcast,
@@ -442,7 +457,7 @@ def sampled_pairs(path: str | Path, embedder: Embedder, *, pairs: int | None = N
     size = embedder.frame_size(info.width, info.height)
     firsts = np.unique(np.linspace(0, len(index.key_pts) - 2, pairs).round().astype(int))
     keys = [int(index.key_pts[k + j]) for k in firsts for j in (0, 1)]
-    pictures: dict[int, np.ndarray] = {}
+    pictures = {} if pictures is None else pictures
     local = threading.local()
     decoders: list[GopDecoder] = []
 
@@ -457,7 +472,7 @@ def sampled_pairs(path: str | Path, embedder: Embedder, *, pairs: int | None = N
 
     try:
         with ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="vidscan-sample") as pool:
-            list(pool.map(decode, keys))
+            list(pool.map(decode, [p for p in dict.fromkeys(keys) if p not in pictures]))
     finally:
         for decoder in decoders:
             decoder.close()
@@ -481,6 +496,9 @@ class KeyframeSample:
     pairs: int  # how many pairs that look asked for
     coarse_cost: float  # keyframes first's predicted cost, as a share of a full decode's
     every_frame: bool  # decode every frame at once, without reading the keyframes
+    #: The keyframes the looks decoded (pts -> RGB at the embedder's size; at most
+    #: 2 x (SAMPLED_PAIRS + SECOND_LOOK_PAIRS) of them): the keyframe pass reuses them.
+    pictures: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
 
 def predicted_coarse_cost(path: str | Path, sample: SampledPairs) -> float:
@@ -497,17 +515,18 @@ def sample_keyframe_pairs(path: str | Path, embedder: Embedder) -> KeyframeSampl
     """``auto``'s look at a file's keyframe pairs (:func:`sampled_pairs`): first
     :data:`SAMPLED_PAIRS`, then, for a file near the line, :data:`SECOND_LOOK_PAIRS`. None
     when the file has too few keyframes to sample (reading them all is then cheap)."""
-    first = sampled_pairs(path, embedder)
+    pictures: dict[int, np.ndarray] = {}
+    first = sampled_pairs(path, embedder, pictures=pictures)
     if first is None:
         return None
     cost = predicted_coarse_cost(path, first)
     if cost >= FIRST_LOOK_GIVE_UP or cost < SECOND_LOOK_FROM:
-        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, cost >= FIRST_LOOK_GIVE_UP)
-    second = sampled_pairs(path, embedder, pairs=SECOND_LOOK_PAIRS)
+        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, cost >= FIRST_LOOK_GIVE_UP, pictures)
+    second = sampled_pairs(path, embedder, pairs=SECOND_LOOK_PAIRS, pictures=pictures)
     if second is None:
-        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, False)
+        return KeyframeSample(first.share, SAMPLED_PAIRS, cost, False, pictures)
     cost = predicted_coarse_cost(path, second)
-    return KeyframeSample(second.share, SECOND_LOOK_PAIRS, cost, cost >= COARSE_PAYS_BELOW)
+    return KeyframeSample(second.share, SECOND_LOOK_PAIRS, cost, cost >= COARSE_PAYS_BELOW, pictures)
 
 
 def embed_coarse_to_fine(
@@ -520,6 +539,7 @@ def embed_coarse_to_fine(
     workers: int | None = None,
     progress: Progress | None = None,
     give_up_above: float | None = None,
+    keyframe_pictures: Mapping[int, np.ndarray] | None = None,
 ):
     """Embed every frame of ``path`` (full-rate surrogate) by coarse-to-fine decoding.
 
@@ -527,6 +547,7 @@ def embed_coarse_to_fine(
     fine pass, one GOP-long piece at a time. With ``give_up_above``, a fine pass predicted to
     cost more than that share of a full decode (vidscan.video.cost) is not started
     (:class:`CoarseNotWorthIt`): decoding every frame in one pass is then faster.
+    ``keyframe_pictures``: keyframes already decoded (see :func:`keyframe_pass`).
     """
 
     progress = progress or NullProgress()
@@ -538,7 +559,7 @@ def embed_coarse_to_fine(
     turns = info.quarter_turns
     workers = workers or default_workers()
     embed = FrameEmbedder(embedder, threading.Lock())
-    index, key_pts, key_emb, key_luma, key_thumbs = keyframe_pass(path, size, turns, embed, workers, progress)
+    index, key_pts, key_emb, key_luma, key_thumbs = keyframe_pass(path, size, turns, embed, workers, progress, keyframe_pictures)
     t_index = time.perf_counter()
     if len(key_pts) == 0:
         raise InputError("no keyframe could be decoded", path=path)
