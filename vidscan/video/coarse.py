@@ -72,11 +72,12 @@ PIXEL_THRESHOLD = 10.0
 #: (vidscan.video.cost) predicts what keyframes first would cost against decoding every frame.
 SAMPLED_PAIRS = 16
 #: Predicted cost of keyframes first, as a share of a full decode's, under which it is chosen.
-#: Measured (``vidscan bench``, same run, keyframe pass included): 1.02x a full decode at 80%
-#: of the frames decoded (real 1080p, a cut every 1.4 s), 0.99x at 71% (real 720p), 0.86x
-#: on the grainy synthetic 1080p broadcast (74%), 0.81x on real 1080p long takes (58%); the
-#: model predicts 0.99, 0.90, 0.89 and 0.76 from the frames actually decoded. Keyframes first
-#: must promise a clear gain: it can miss a shot that returns to the same picture within a GOP.
+#: Measured (``vidscan bench --repeat 3``, one run, keyframe pass included; medians): 1.00x a
+#: full decode at 80% of the frames decoded (real 1080p, a cut every 1.4 s), 1.00x at 71%
+#: (real 720p), 0.85x on the grainy synthetic 1080p broadcast (74%), 0.83x on real 1080p long
+#: takes (58%); from the stretches actually decoded the model predicts 0.99, 0.87, 0.86 and
+#: 0.71. It is optimistic by up to 0.13 on real footage, and keyframes first must promise a
+#: clear gain anyway: it can miss a shot that returns to the same picture within a GOP.
 COARSE_PAYS_BELOW = 0.95
 #: A first look that predicts this much or more decodes every frame at once...
 FIRST_LOOK_GIVE_UP = 1.05

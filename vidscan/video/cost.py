@@ -8,13 +8,16 @@ grainy high-bitrate broadcast the keyframes held 29% of the bytes, and the stret
 motion were cheap ones (74% of the frames, 36% of the other bytes): keyframes first took
 0.86x a full decode although ``auto``, counting frames, had decoded every frame.
 
-The model, fitted by least squares to ``vidscan bench`` stage seconds on six files (real
-footage at 720p and 1080p, 1 s GOPs and x264 defaults, and the synthetic 1080p broadcast
-of benchmarks/throughput.py; full decodes 9-36 s, fine passes 6.8-24 s, every prediction
-within 6%): a frame costs its pixels plus :data:`FRAME_OVERHEAD`, a coded byte costs
-:data:`BYTE_COST` pixels, and a frame decoded by keyframes first's seeking, single-threaded
-decoders costs :data:`SEEKED_FRAME_PENALTY` times its pixel part. Units are pixels decoded;
-only ratios are used, so the machine's speed cancels out.
+The model, fitted by least squares to ``vidscan bench`` seconds on six files (real footage
+at 720p and 1080p, 1 s GOPs and x264 defaults, and the synthetic 1080p broadcast of
+benchmarks/throughput.py; full decodes 9-36 s, fine passes 6.8-24 s): a frame costs its
+pixels plus :data:`FRAME_OVERHEAD`, a coded byte costs :data:`BYTE_COST` pixels, and a frame
+decoded by keyframes first's seeking, single-threaded decoders costs
+:data:`SEEKED_FRAME_PENALTY` times its pixel part. Units are pixels decoded; only ratios are
+used, so the machine's speed cancels out. Fitted twice, with the full decodes of two bench runs:
+byte cost 38 and 37 pixels, per-frame overhead 197k and 127k pixels, penalty 1.14 both
+times. Fine passes were predicted within 4-12% (under on the real long takes and 720p,
+over on the synthetic file), full decodes within 6%.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ import numpy as np
 
 from vidscan.video.packets import PacketIndex
 
-#: Decoding one coded byte costs as much as reconstructing this many pixels (fit: 38).
+#: Decoding one coded byte costs as much as reconstructing this many pixels (fits: 38, 37).
 BYTE_COST = 38.0
-#: Per frame, whatever its size (conversion, embedding, per-frame Python), in pixels (fit: 197k).
+#: Per frame, whatever its size (conversion, embedding, per-frame Python), in pixels (fits: 197k, 127k).
 FRAME_OVERHEAD = 200_000
-#: A frame's pixel part costs this much more when keyframes first decodes it (fit: 1.14).
+#: A frame's pixel part costs this much more when keyframes first decodes it (fits: 1.14, 1.14).
 SEEKED_FRAME_PENALTY = 1.15
 #: Share of a differing stretch a fine pass decodes, on average: a piece stops once its frames
 #: look like the closing keyframe (measured on the four 1 s GOP files above: 0.88-0.94).
