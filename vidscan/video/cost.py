@@ -8,16 +8,19 @@ grainy high-bitrate broadcast the keyframes held 29% of the bytes, and the stret
 motion were cheap ones (74% of the frames, 36% of the other bytes): keyframes first took
 0.86x a full decode although ``auto``, counting frames, had decoded every frame.
 
-The model, fitted by least squares to ``vidscan bench`` seconds on six files (real footage
-at 720p and 1080p, 1 s GOPs and x264 defaults, and the synthetic 1080p broadcast of
-benchmarks/throughput.py; full decodes 9-36 s, fine passes 6.8-24 s): a frame costs its
-pixels plus :data:`FRAME_OVERHEAD`, a coded byte costs :data:`BYTE_COST` pixels, and a frame
-decoded by keyframes first's seeking, single-threaded decoders costs
-:data:`SEEKED_FRAME_PENALTY` times its pixel part. Units are pixels decoded; only ratios are
-used, so the machine's speed cancels out. Fitted twice, with the full decodes of two bench runs:
-byte cost 38 and 37 pixels, per-frame overhead 197k and 127k pixels, penalty 1.14 both
-times. Fine passes were predicted within 4-12% (under on the real long takes and 720p,
-over on the synthetic file), full decodes within 6%.
+The model, fitted by least squares to one ``vidscan bench --repeat 3`` run (medians) on six
+files (real footage at 720p and 1080p, 1 s GOPs and x264 defaults, and the synthetic 1080p
+broadcast of benchmarks/throughput.py; full decodes of 9-36 s and fine passes of 6.6-24 s):
+a frame costs its pixels plus a per-frame overhead, and a coded byte costs
+:data:`BYTE_COST` pixels. The overhead is :data:`FRAME_OVERHEAD` in a full decode and
+:data:`SEEKED_FRAME_OVERHEAD` when keyframes first decodes the frame: its frames go one at a
+time through conversion and the embedder, where a full decode batches them. Units are
+pixels decoded; only ratios are used, so the machine's speed cancels out. Every fine pass
+was predicted within 0.04 of its measured share of a full decode (0.67 for 0.71 on the real
+long takes, 0.89 for 0.89, 0.84 for 0.86, 1.03 for 0.99, 1.05 for 1.02, 0.69 for 0.66), and
+every full decode within 4%. An earlier fit with one pixel penalty for seeked frames instead
+(1.14) was optimistic by 0.10 on the 720p file. Below 720p the per-frame work dominates and
+the fit does not hold (keyframes first is never chosen there, see vidscan.video.strategy).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ import numpy as np
 
 from vidscan.video.packets import PacketIndex
 
-#: Decoding one coded byte costs as much as reconstructing this many pixels (fits: 38, 37).
-BYTE_COST = 38.0
-#: Per frame, whatever its size (conversion, embedding, per-frame Python), in pixels (fits: 197k, 127k).
-FRAME_OVERHEAD = 200_000
-#: A frame's pixel part costs this much more when keyframes first decodes it (fits: 1.14, 1.14).
-SEEKED_FRAME_PENALTY = 1.15
+#: Decoding one coded byte costs as much as reconstructing this many pixels (fit: 39.8).
+BYTE_COST = 40.0
+#: Per frame in a full decode, whatever its size (conversion, batched embedding, per-frame
+#: Python), in pixels (fit: 117k)...
+FRAME_OVERHEAD = 120_000
+#: ...and per frame decoded by keyframes first: one frame at a time (fit: 281k).
+SEEKED_FRAME_OVERHEAD = 280_000
 #: Share of a differing stretch a fine pass decodes, on average: a piece stops once its frames
 #: look like the closing keyframe (measured on the four 1 s GOP files above: 0.88-0.94).
 DECODED_SHARE_OF_A_DIFFERING_GOP = 0.9
@@ -45,10 +49,9 @@ class DecodeCost:
     def __init__(self, index: PacketIndex, pixels: int) -> None:
         frames = len(index.pts)
         sizes = np.zeros(frames) if index.sizes is None else np.asarray(index.sizes, np.float64)
-        per_frame = float(pixels + FRAME_OVERHEAD)
         self.frames = frames
-        self._full = float(frames * per_frame + BYTE_COST * sizes.sum())
-        seeked = SEEKED_FRAME_PENALTY * per_frame + BYTE_COST * sizes
+        self._full = float(frames * (pixels + FRAME_OVERHEAD) + BYTE_COST * sizes.sum())
+        seeked = float(pixels + SEEKED_FRAME_OVERHEAD) + BYTE_COST * sizes
         self._seeked_before = np.concatenate([[0.0], np.cumsum(seeked)])
 
     def full(self) -> float:
