@@ -65,7 +65,8 @@ class DecodeCost:
 
     def keyframes(self, key_idx: np.ndarray) -> float:
         """The keyframe pass: each keyframe (frame positions ``key_idx``) decoded alone."""
-        return float(sum(self.seeked(int(k), int(k) + 1) for k in key_idx))
+        k = np.clip(np.asarray(key_idx, np.int64), 0, self.frames - 1)
+        return float(np.sum(self._seeked_before[k + 1] - self._seeked_before[k]))
 
     def stretch(self, key_idx: np.ndarray, k: int) -> float:
         """Decoding stretch ``k`` whole: keyframe k (at frame ``key_idx[k]``) up to keyframe
@@ -87,7 +88,7 @@ class DecodeCost:
         k to k + 1), that share weighted by cost."""
         key_idx = np.asarray(key_idx, np.int64)
         last = len(key_idx) - 1
-        between = self.fine_pass(key_idx, list(range(last)))
+        between = DECODED_SHARE_OF_A_DIFFERING_GOP * self.seeked(int(key_idx[0]), int(key_idx[last]))  # stretches 0 .. last - 1
         sampled_costs = np.array([self.stretch(key_idx, int(k)) for k in sampled])
         differing = float(sampled_costs[np.asarray(differ, bool)].sum() / sampled_costs.sum()) if sampled_costs.sum() else 0.0
         always = self.fine_pass(key_idx, [-1, last] if key_idx[0] > 0 else [last])

@@ -45,10 +45,10 @@ MIN_COARSE_PIXELS = 1280 * 720
 #: Predicted cost of a planned fine pass, as a share of a full decode's, above which it is
 #: dropped for one full decode. The keyframes are read by then, so the fine pass competes
 #: with a whole full decode: measured on real footage with a 1 s GOP (``vidscan bench``,
-#: stage seconds), the fine pass alone took 0.73x the time of decoding and embedding every
-#: frame at 58% of the frames decoded (1080p), 0.90x at 71% (720p) and 0.94x at 80% (1080p).
-#: Giving up at half the frames, as once, cost the 134 s of 1080p long takes 11.1 s
-#: (keyframes, then every frame) where going on took 8.1 s.
+#: stage seconds), the fine pass alone took 0.71x the time of decoding and embedding every
+#: frame at 58% of the frames decoded (1080p), 0.86x at 71% (720p) and 0.89x at 81% (1080p);
+#: predicted 0.61, 0.80 and 0.87. Giving up at half the frames, as once, cost the 134 s of
+#: 1080p long takes 11.1 s (keyframes, then every frame) where going on took 8.1 s.
 MAX_FINE_COST = 1.0
 
 
